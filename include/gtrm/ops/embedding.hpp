@@ -1,0 +1,40 @@
+// embedding: y[n] = scale * W[ids[n]]            (token embedding, CastedEmbedding)
+//   W (V, D), ids (N) int32 in [0, V), y (N, D)
+// backward (scatter-add): dW[ids[n]] += scale * dy[n]
+// The gather is a copy; the scatter runs serially so repeated ids accumulate without races.
+#pragma once
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "../core/view.hpp"
+
+namespace gtrm::ops {
+
+template <class Be, class T, int D>
+void embedding_forward(const Be& be, cview<T, D> w, const std::int32_t* ids, T scale, view<T, D> y) {
+  be.parallel_for(y.rows(), [&](index_t n) {
+    const T* src = w.row(ids[n]);
+    T* dst = y.row(n);
+    for (int c = 0; c < D; ++c) dst[c] = scale * src[c];
+  });
+}
+
+template <class Be, class T, int D>
+void embedding_backward(const Be&, const std::int32_t* ids, T scale, cview<T, D> dy, view<T, D> dw) {
+  for (index_t n = 0; n < dy.rows(); ++n) {
+    T* dst = dw.row(ids[n]);
+    const T* src = dy.row(n);
+    for (int c = 0; c < D; ++c) dst[c] += scale * src[c];
+  }
+}
+
+// Token ids must lie in [0, vocab): checked once per batch at the model boundary.
+inline void check_token_ids(const std::int32_t* ids, index_t n, int vocab, const char* what) {
+  for (index_t i = 0; i < n; ++i)
+    if (ids[i] < 0 || ids[i] >= vocab)
+      throw std::out_of_range(std::string(what) + ": id " + std::to_string(ids[i]) + " at position " +
+                              std::to_string(i) + " is outside [0, " + std::to_string(vocab) + ")");
+}
+
+}  // namespace gtrm::ops

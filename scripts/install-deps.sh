@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian packages gtrm needs to build and test. Idempotent: packages already present are
+# skipped and nothing is downloaded when everything is there. Needs root or sudo for apt-get.
+set -euo pipefail
+
+packages=(
+  cmake ninja-build g++ clang libomp-dev
+  libeigen3-dev          # CPU backend GEMMs
+  libxtensor-dev         # .npy datasets
+  doctest-dev            # tests
+  libbenchmark-dev       # benchmarks
+  libcli11-dev           # the gtrm command line
+  nlohmann-json3-dev     # JSON, safetensors headers
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "install-deps: need root or sudo to install: ${missing[*]}" >&2; exit 1
+  fi
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
