@@ -383,10 +383,12 @@ class safetensors_reader {
         case dtype::F64: for (std::size_t i = 0; i < n; ++i) put(i, static_cast<T>(load<double>(src, i))); break;
         case dtype::F32: for (std::size_t i = 0; i < n; ++i) put(i, static_cast<T>(load<float>(src, i))); break;
         case dtype::F16:
-          for (std::size_t i = 0; i < n; ++i) put(i, static_cast<T>(detail::half_to_float(load<std::uint16_t>(src, i))));
+          for (std::size_t i = 0; i < n; ++i)
+            put(i, static_cast<T>(detail::half_to_float(load<std::uint16_t>(src, i))));
           break;
         case dtype::BF16:
-          for (std::size_t i = 0; i < n; ++i) put(i, static_cast<T>(detail::bf16_to_float(load<std::uint16_t>(src, i))));
+          for (std::size_t i = 0; i < n; ++i)
+            put(i, static_cast<T>(detail::bf16_to_float(load<std::uint16_t>(src, i))));
           break;
         default: break;  // excluded by check_kind
       }
@@ -434,7 +436,8 @@ class safetensors_writer {
   void add(std::string name, std::vector<std::int64_t> shape, const T* data) {
     constexpr auto type = detail::dtype_of<T>();
     static_assert(type.has_value(),
-                  "safetensors_writer::add: T must be double, float, int64_t, int32_t, int16_t, int8_t, uint8_t or bool");
+                  "safetensors_writer::add: T must be double, float, int64_t, int32_t, int16_t, int8_t, "
+                  "uint8_t or bool");
     const auto n = count(name, shape, data);
     std::vector<std::byte> bytes(n * sizeof(T));
     if constexpr (std::is_same_v<T, bool>) {
