@@ -155,11 +155,19 @@ TEST_CASE("dataset: every broken file gives one error naming it") {
   fs::remove(sdir / "dataset.json");
   CHECK(error_of(dir, "train").find("dataset.json: missing file") != std::string::npos);
 
-  reset();  // int32 where uint8 belongs
-  const std::vector<std::int32_t> wide(d.labels.begin(), d.labels.end());
-  write_npy(sdir / "all__labels.npy", wide.data(), {4, 3});
+  reset();  // float where integers belong
+  const std::vector<float> real(d.labels.begin(), d.labels.end());
+  write_npy(sdir / "all__labels.npy", real.data(), {4, 3});
   e = error_of(dir, "train");
-  CHECK(e.find("all__labels.npy: dtype '<i4', expected '|u1' (uint8)") != std::string::npos);
+  CHECK(e.find("all__labels.npy: dtype '<f4', expected '|u1' (uint8 or another integer type)") != std::string::npos);
+
+  reset();  // int64 tokens (what the reference's augmented Sudoku build writes) are read, narrowed...
+  std::vector<std::int64_t> wide(d.labels.begin(), d.labels.end());
+  write_npy(sdir / "all__labels.npy", wide.data(), {4, 3});
+  CHECK(read_split(dir, "train").data.labels == d.labels);
+  wide[4] = 300;  // ...but never wrapped
+  write_npy(sdir / "all__labels.npy", wide.data(), {4, 3});
+  CHECK(error_of(dir, "train").find("all__labels.npy: value 300 at element 4 does not fit uint8") != std::string::npos);
 
   reset();  // labels with another shape
   write_npy(sdir / "all__labels.npy", d.labels.data(), {3, 4});
@@ -214,6 +222,7 @@ TEST_CASE("dataset: every broken file gives one error naming it") {
 }
 
 TEST_CASE("dataset: dataset_writer stages, commits atomically and cleans up after a failure") {
+  fresh_dir("writer");
   const auto dir = fresh_dir("writer/out");
   const auto d = small_split();
   const auto m = small_meta();

@@ -225,7 +225,8 @@ struct loaded_split {
   split_data data;
 };
 
-// Reads and validates <dir>/<split>. Every error names the offending file.
+// Reads and validates <dir>/<split>. Every error names the offending file. Integer arrays of another integer dtype
+// are narrowed with a range check (the reference's augmented Sudoku splits hold int64 tokens).
 inline loaded_split read_split(const std::filesystem::path& dir, const std::string& split) {
   const auto sdir = dir / split;
   loaded_split out;
@@ -233,13 +234,13 @@ inline loaded_split read_split(const std::filesystem::path& dir, const std::stri
   out.metadata = metadata_from_json(dataset_detail::read_text(meta_file), meta_file.string());
   auto& d = out.data;
   const auto matrix = [&](const char* name, std::vector<std::uint8_t>& dst) -> std::vector<std::size_t> {
-    auto a = read_npy<std::uint8_t>(sdir / name);
+    auto a = read_npy<std::uint8_t>(sdir / name, true);
     if (a.shape.size() != 2) throw data_error((sdir / name).string() + ": expected 2 dimensions [examples, seq_len]");
     dst = std::move(a.data);
     return a.shape;
   };
   const auto vec = [&](const char* name, std::vector<std::int32_t>& dst) {
-    auto a = read_npy<std::int32_t>(sdir / name);
+    auto a = read_npy<std::int32_t>(sdir / name, true);
     if (a.shape.size() != 1) throw data_error((sdir / name).string() + ": expected 1 dimension");
     dst = std::move(a.data);
   };

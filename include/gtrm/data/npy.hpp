@@ -2,8 +2,10 @@
 // Why not xt::load_npy directly: it reads the data into its own buffer (a second full copy of multi-GB ARC arrays),
 // never checks that the file was long enough, and its 16-bit header length decoding sign-extends bytes >= 0x80.
 // So the magic and header length are read here, the header dictionary is parsed by xtensor, and the data goes
-// straight into the caller's vector; every failure becomes one data_error that names the file.
+// straight into the caller's vector; every failure becomes one data_error that names the file. Readers may accept
+// any integer dtype, narrowed with a range check, since the reference does not always write the dtype it means to.
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -11,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <xtensor/xadapt.hpp>
@@ -55,15 +58,18 @@ std::string npy_typestring() {
   return xt::detail::build_typestring<T>();
 }
 
-// Reads a whole array of element type T. Errors (each naming the file): missing, not an .npy file, unsupported
-// version, unparsable header, dtype other than T, Fortran order with more than one dimension, truncated data.
-template <class T>
-npy_array<T> read_npy(const std::filesystem::path& file) {
+namespace npy_detail {
+
+struct header_info {
+  std::string descr;
+  std::vector<std::size_t> shape;
+  std::size_t count = 1;
+  std::uintmax_t data_bytes = 0;  // bytes after the header
+};
+
+// Reads magic, version and header of an open file; leaves `in` at the first data byte.
+inline header_info read_header(std::ifstream& in, const std::filesystem::path& file) {
   const std::string name = file.string();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(file, ec)) throw data_error(name + ": missing file");
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw data_error(name + ": cannot open");
   unsigned char pre[8];
   in.read(reinterpret_cast<char*>(pre), 8);
   if (!in || std::string(reinterpret_cast<char*>(pre), 6) != "\x93NUMPY")
@@ -83,31 +89,95 @@ npy_array<T> read_npy(const std::filesystem::path& file) {
   std::string header(header_len, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_len));
   if (!in || header_len == 0) throw data_error(name + ": truncated .npy header");
-
-  npy_array<T> out;
-  std::string descr;
+  header_info h;
   bool fortran = false;
   try {
-    xt::detail::parse_header(header, descr, &fortran, out.shape);
+    xt::detail::parse_header(header, h.descr, &fortran, h.shape);
   } catch (const std::exception& e) {
     throw data_error(name + ": malformed .npy header (" + e.what() + ")");
   }
-  if (descr != npy_typestring<T>())
-    throw data_error(name + ": dtype '" + descr + "', expected '" + npy_typestring<T>() + "' (" +
-                     npy_detail::dtype_name<T>() + ")");
-  std::size_t count = 1;
-  for (std::size_t d : out.shape) count *= d;
-  if (fortran && out.shape.size() > 1) throw data_error(name + ": Fortran-ordered array, expected C order");
-
-  // Check the size before allocating, so a corrupt header cannot ask for terabytes.
+  for (std::size_t d : h.shape) h.count *= d;
+  if (fortran && h.shape.size() > 1) throw data_error(name + ": Fortran-ordered array, expected C order");
+  std::error_code ec;
   const auto data_start = static_cast<std::uintmax_t>(in.tellg());
   const std::uintmax_t file_size = std::filesystem::file_size(file, ec);
-  if (ec || file_size < data_start || (file_size - data_start) / sizeof(T) < count)
-    throw data_error(name + ": truncated data (shape " + npy_detail::shape_str(out.shape) + " needs " +
-                     std::to_string(count * sizeof(T)) + " bytes after the header)");
-  out.data.resize(count);
-  in.read(reinterpret_cast<char*>(out.data.data()), static_cast<std::streamsize>(count * sizeof(T)));
-  if (!in) throw data_error(name + ": read error");
+  if (ec || file_size < data_start) throw data_error(name + ": cannot determine the file size");
+  h.data_bytes = file_size - data_start;
+  return h;
+}
+
+inline void check_size(const header_info& h, std::size_t elem, const std::filesystem::path& file) {
+  // Checked before allocating, so a corrupt header cannot ask for terabytes.
+  if (h.data_bytes / elem < h.count)
+    throw data_error(file.string() + ": truncated data (shape " + shape_str(h.shape) + " needs " +
+                     std::to_string(h.count * elem) + " bytes after the header)");
+}
+
+// Converts little-endian integers of type S to T chunk by chunk, refusing values T cannot hold.
+template <class T, class S>
+void convert_into(std::ifstream& in, std::vector<T>& out, const std::filesystem::path& file) {
+  std::vector<S> buf(std::min<std::size_t>(out.size(), std::size_t{1} << 20));
+  for (std::size_t done = 0; done < out.size();) {
+    const std::size_t n = std::min(buf.size(), out.size() - done);
+    in.read(reinterpret_cast<char*>(buf.data()), static_cast<std::streamsize>(n * sizeof(S)));
+    if (!in) throw data_error(file.string() + ": read error");
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!std::in_range<T>(buf[i]))
+        throw data_error(file.string() + ": value " + std::to_string(buf[i]) + " at element " +
+                         std::to_string(done + i) + " does not fit " + dtype_name<T>());
+      out[done + i] = static_cast<T>(buf[i]);
+    }
+    done += n;
+  }
+}
+
+}  // namespace npy_detail
+
+// Reads a whole array of element type T. Errors (each naming the file): missing, not an .npy file, unsupported
+// version, unparsable header, a dtype other than T, Fortran order with more than one dimension, truncated data.
+// With convert_integers, any little-endian integer dtype is accepted and narrowed to T with a range check: the
+// reference's Sudoku builder writes int64 tokens when it augments (its digit map is an int64 array).
+template <class T>
+npy_array<T> read_npy(const std::filesystem::path& file, bool convert_integers = false) {
+  const std::string name = file.string();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec)) throw data_error(name + ": missing file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw data_error(name + ": cannot open");
+  const auto h = npy_detail::read_header(in, file);
+  npy_array<T> out;
+  out.shape = h.shape;
+  const auto convert = [&](auto tag) {
+    using S = decltype(tag);
+    npy_detail::check_size(h, sizeof(S), file);
+    out.data.resize(h.count);
+    npy_detail::convert_into<T, S>(in, out.data, file);
+  };
+  if (h.descr == npy_typestring<T>()) {
+    npy_detail::check_size(h, sizeof(T), file);
+    out.data.resize(h.count);
+    in.read(reinterpret_cast<char*>(out.data.data()), static_cast<std::streamsize>(h.count * sizeof(T)));
+    if (!in) throw data_error(name + ": read error");
+  } else if (convert_integers && h.descr == "|u1") {
+    convert(std::uint8_t{});
+  } else if (convert_integers && h.descr == "|i1") {
+    convert(std::int8_t{});
+  } else if (convert_integers && h.descr == npy_typestring<std::int16_t>()) {
+    convert(std::int16_t{});
+  } else if (convert_integers && h.descr == npy_typestring<std::uint16_t>()) {
+    convert(std::uint16_t{});
+  } else if (convert_integers && h.descr == npy_typestring<std::int32_t>()) {
+    convert(std::int32_t{});
+  } else if (convert_integers && h.descr == npy_typestring<std::uint32_t>()) {
+    convert(std::uint32_t{});
+  } else if (convert_integers && h.descr == npy_typestring<std::int64_t>()) {
+    convert(std::int64_t{});
+  } else if (convert_integers && h.descr == npy_typestring<std::uint64_t>()) {
+    convert(std::uint64_t{});
+  } else {
+    throw data_error(name + ": dtype '" + h.descr + "', expected '" + npy_typestring<T>() + "' (" +
+                     npy_detail::dtype_name<T>() + (convert_integers ? " or another integer type" : "") + ")");
+  }
   return out;
 }
 
