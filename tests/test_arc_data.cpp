@@ -163,6 +163,9 @@ TEST_CASE("arc load: duplicate task ids across subsets, inside a combined file, 
   const std::string t = R"({"train": [{"input": [[1]], "output": [[1]]}], "test": [{"input": [[1]]}]})";
   const auto ch = tmp.write("x_challenges.json", "{\"t1\": " + t + ", \"t1\": " + t + "}");
   CHECK(error_of([&] { load_arc_combined("x", ch, ""); }).find("task t1: duplicate task id") != std::string::npos);
+  arc_load_log dlog;
+  CHECK(load_arc_combined("x", ch, "", {true}, &dlog).tasks.size() == 1);
+  CHECK(dlog.skipped == 1);
   const auto ch2 = tmp.write("y_challenges.json", "{\"t1\": " + t + "}");
   const auto so2 = tmp.write("y_solutions.json", R"({"t1": [[[1]], [[2]]]})");
   CHECK(error_of([&] { load_arc_combined("y", ch2, so2); }).find("task t1: expected a list of 1 grids") != std::string::npos);

@@ -69,25 +69,32 @@ inline std::string read_file(const std::filesystem::path& p) {
   return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-// Parses JSON; with top_keys, also rejects a repeated key of the top-level object (nlohmann would keep one silently).
-inline ojson parse_json(const std::string& text, const std::string& file, bool unique_top_keys) {
+// Parses JSON. With dups, also collects the repeated keys of the top-level object: nlohmann, like Python's
+// json.load, keeps the last value silently, and a repeated task id is an input error worth reporting.
+inline ojson parse_json(const std::string& text, const std::string& file, std::vector<std::string>* dups = nullptr) {
   std::set<std::string> keys;
-  std::string dup;
   const ojson::parser_callback_t cb = [&](int depth, ojson::parse_event_t ev, ojson& parsed) {
-    if (unique_top_keys && ev == ojson::parse_event_t::key && depth == 1) {
-      const auto k = parsed.get<std::string>();
-      if (!keys.insert(k).second && dup.empty()) dup = k;
+    if (dups && ev == ojson::parse_event_t::key && depth == 1) {
+      auto k = parsed.get<std::string>();
+      if (!keys.insert(k).second) dups->push_back(std::move(k));
     }
     return true;
   };
-  ojson j;
   try {
-    j = ojson::parse(text, cb);
+    return ojson::parse(text, cb);
   } catch (const std::exception& e) {
     throw data_error(file + ": not valid JSON (" + e.what() + ")");
   }
-  if (!dup.empty()) throw data_error(file + ": task " + dup + ": duplicate task id");
-  return j;
+}
+
+// Repeated top-level keys: an error, or under skip_bad one counted skip each (the last value stays, as json.load).
+inline void report_dups(const std::vector<std::string>& dups, const std::string& file, const arc_load_options& opt,
+                        arc_load_log* log) {
+  for (const auto& k : dups) {
+    const std::string msg = file + ": task " + k + ": duplicate task id";
+    if (!opt.skip_bad) throw data_error(msg);
+    if (log) { ++log->skipped; log->warnings.push_back("skipped: " + msg + " (the last one is kept)"); }
+  }
 }
 
 }  // namespace arc_detail
@@ -187,7 +194,7 @@ inline arc_subset load_arc_task_dir(const std::string& name, const std::filesyst
     try {
       if (i > 0 && files[i - 1].stem() == files[i].stem())
         throw data_error(files[i].string() + ": task " + id + ": duplicate task id (also " + files[i - 1].string() + ")");
-      const auto j = arc_detail::parse_json(arc_detail::read_file(files[i]), files[i].string(), false);
+      const auto j = arc_detail::parse_json(arc_detail::read_file(files[i]), files[i].string());
       s.tasks.push_back(arc_task_from_json(j, id, files[i].string()));
     } catch (const data_error& e) {
       if (!opt.skip_bad) throw;
@@ -205,12 +212,16 @@ inline arc_subset load_arc_combined(const std::string& name, const std::filesyst
   std::error_code ec;
   if (!std::filesystem::is_regular_file(challenges, ec))
     throw data_error(challenges.string() + ": subset '" + name + "': no such file");
-  const auto cj = arc_detail::parse_json(arc_detail::read_file(challenges), challenges.string(), true);
+  std::vector<std::string> dups;
+  const auto cj = arc_detail::parse_json(arc_detail::read_file(challenges), challenges.string(), &dups);
+  arc_detail::report_dups(dups, challenges.string(), opt, log);
   if (!cj.is_object()) throw data_error(challenges.string() + ": expected an object {task_id: task}");
   const bool have_sols = !solutions.empty() && std::filesystem::is_regular_file(solutions, ec);
   arc_detail::ojson sj;
   if (have_sols) {
-    sj = arc_detail::parse_json(arc_detail::read_file(solutions), solutions.string(), true);
+    dups.clear();
+    sj = arc_detail::parse_json(arc_detail::read_file(solutions), solutions.string(), &dups);
+    arc_detail::report_dups(dups, solutions.string(), opt, log);
     if (!sj.is_object()) throw data_error(solutions.string() + ": expected an object {task_id: [grid, ...]}");
   } else if (log) {
     log->warnings.push_back(name + ": solutions not found, test outputs filled with [[0]] (as the reference)");
