@@ -1,0 +1,62 @@
+# Command-line checks for gtrm-data: --help everywhere exits 0; bad input gives exactly one line on stderr and exit
+# code 1; a good build exits 0 and leaves a complete dataset. Run by ctest with -DEXE=<gtrm-data> -DDATA=<tests/data>
+# -DWORK=<scratch directory>.
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+file(WRITE ${WORK}/bad.csv "source,question,answer,rating\nx,123,456,1\n")
+file(STRINGS ${DATA}/sudoku_small.csv good_rows LIMIT_COUNT 3)
+list(GET good_rows 1 good1)
+list(GET good_rows 2 good2)
+file(WRITE ${WORK}/mixed.csv "source,question,answer,rating\nx,123,456,1\n${good1}\n${good2}\n")
+
+function(expect name rc_want)
+  execute_process(COMMAND ${EXE} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(NOT rc EQUAL rc_want)
+    message(FATAL_ERROR "${name}: exit code ${rc}, expected ${rc_want}\nstdout: ${out}\nstderr: ${err}")
+  endif()
+  set(last_out "${out}" PARENT_SCOPE)
+  set(last_err "${err}" PARENT_SCOPE)
+endfunction()
+
+function(expect_one_line_error name pattern)
+  expect(${name} 1 ${ARGN})
+  string(REGEX MATCHALL "\n" lines "${last_err}")
+  list(LENGTH lines n)
+  if(NOT n EQUAL 1 OR NOT last_err MATCHES "^gtrm-data: error: " OR NOT last_err MATCHES "${pattern}")
+    message(FATAL_ERROR "${name}: expected one line 'gtrm-data: error: ...${pattern}...', got:\n${last_err}")
+  endif()
+endfunction()
+
+foreach(sub "" "sudoku" "maze" "generate" "generate;sudoku" "generate;maze")
+  expect("help '${sub}'" 0 ${sub} --help)
+  if(NOT last_out MATCHES "--help")
+    message(FATAL_ERROR "help '${sub}': no usage text")
+  endif()
+endforeach()
+
+expect_one_line_error("no subcommand" "subcommand")
+expect_one_line_error("missing CSV" "train-csv" sudoku --output-dir ${WORK}/x --train-csv ${WORK}/nope.csv)
+expect_one_line_error("bad row" "bad.csv:2: question has 3 characters"
+                      sudoku --output-dir ${WORK}/x --train-csv ${WORK}/bad.csv --test-csv ${WORK}/bad.csv)
+expect_one_line_error("bad maze row" "bad.csv:2: question length 3 is not a square grid"
+                      maze --output-dir ${WORK}/x --train-csv ${WORK}/bad.csv)
+expect_one_line_error("bad size" "size" generate sudoku --output-dir ${WORK}/x --size 5)
+expect_one_line_error("unreachable givens" "givens" generate sudoku --output-dir ${WORK}/x --size 4 --givens 99)
+if(EXISTS ${WORK}/x)
+  message(FATAL_ERROR "a failed build left ${WORK}/x behind")
+endif()
+
+expect("good build" 0 sudoku --output-dir ${WORK}/ok --train-csv ${DATA}/sudoku_small.csv --num-aug 2)
+foreach(f train/dataset.json train/all__inputs.npy test/all__group_indices.npy identifiers.json)
+  if(NOT EXISTS ${WORK}/ok/${f})
+    message(FATAL_ERROR "good build: ${f} missing")
+  endif()
+endforeach()
+expect_one_line_error("existing output" "exists" sudoku --output-dir ${WORK}/ok --train-csv ${DATA}/sudoku_small.csv)
+expect("overwrite" 0 sudoku --output-dir ${WORK}/ok --train-csv ${DATA}/sudoku_small.csv --overwrite)
+expect_one_line_error("mixed without --skip-bad" "mixed.csv:2:"
+                      sudoku --output-dir ${WORK}/skip --train-csv ${WORK}/mixed.csv)
+expect("skip bad" 0 sudoku --output-dir ${WORK}/skip --train-csv ${WORK}/mixed.csv --skip-bad)
+if(NOT last_err MATCHES "warning: skipping bad row: .*mixed.csv:2")
+  message(FATAL_ERROR "skip bad: no warning naming the row:\n${last_err}")
+endif()

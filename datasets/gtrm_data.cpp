@@ -1,0 +1,195 @@
+// gtrm-data: builds TRM datasets in the reference's on-disk layout.
+//   gtrm-data sudoku   --output-dir D --train-csv F [--test-csv F] ...   (dataset/build_sudoku_dataset.py)
+//   gtrm-data maze     --output-dir D --train-csv F [--test-csv F] ...   (dataset/build_maze_dataset.py)
+//   gtrm-data generate sudoku|maze --output-dir D ...                  (seeded puzzles for users without the files)
+// Flags keep the reference builders' names where they mean the same. Bad input: one line on stderr, exit code 1.
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+
+#include <gtrm/data/maze.hpp>
+#include <gtrm/data/sudoku.hpp>
+#include <gtrm/data/sudoku_generator.hpp>
+
+namespace {
+
+namespace gd = gtrm::data;
+
+// One progress line on stderr, rewritten in place on a terminal; elsewhere (logs) a line per 10%.
+class progress_line {
+ public:
+  progress_line() : tty_(isatty(STDERR_FILENO) != 0) {}
+  void operator()(std::string_view stage, std::size_t done, std::size_t total) {
+    const int pct = total ? static_cast<int>(100 * done / total) : 100;
+    if (stage == stage_ && (tty_ ? pct == pct_ : pct / 10 == pct_ / 10)) return;
+    if (stage != stage_ && tty_ && !stage_.empty()) std::fputc('\n', stderr);
+    stage_ = std::string(stage);
+    pct_ = pct;
+    std::fprintf(stderr, "%s%s: %zu/%zu (%d%%)%s", tty_ ? "\r" : "", stage_.c_str(), done, total, pct,
+                 tty_ ? "" : "\n");
+    if (tty_ && done == total) {
+      std::fputc('\n', stderr);
+      stage_.clear();
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  bool tty_;
+  std::string stage_;
+  int pct_ = -1;
+};
+
+void warn(const std::string& msg) { std::fprintf(stderr, "gtrm-data: warning: %s\n", msg.c_str()); }
+
+void report_rows(const char* what, const gd::row_report& r) {
+  std::fprintf(stderr, "%s: %zu rows, %zu kept, %zu filtered, %zu skipped as bad\n", what, r.rows, r.kept, r.filtered,
+               r.skipped);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"gtrm-data: build Sudoku and Maze datasets in the TRM reference layout, or generate seeded ones"};
+  app.require_subcommand(1);
+  progress_line progress;
+  const gd::progress_fn prog = [&](std::string_view s, std::size_t d, std::size_t t) { progress(s, d, t); };
+
+  // ---- sudoku ----
+  gd::sudoku::build_config sc;
+  std::string s_test_csv;
+  std::size_t s_subsample = 0;
+  long long s_min_difficulty = 0;
+  auto* sudoku = app.add_subcommand("sudoku", "Build Sudoku(-Extreme) from CSV files (source,question,answer,rating)");
+  sudoku->add_option("--output-dir", sc.output_dir, "Dataset directory to create")->required();
+  sudoku->add_option("--train-csv", sc.train_csv, "Training CSV")->required()->check(CLI::ExistingFile);
+  auto* s_test_opt = sudoku->add_option("--test-csv", s_test_csv, "Test CSV (default: split --train-csv)")
+                         ->check(CLI::ExistingFile);
+  sudoku->add_option("--test-fraction", sc.test_fraction, "Share of --train-csv used for test when no --test-csv")
+      ->capture_default_str()
+      ->excludes(s_test_opt);
+  auto* s_sub_opt = sudoku->add_option("--subsample-size", s_subsample, "Keep this many random training puzzles");
+  sudoku->add_option("--num-aug", sc.num_aug, "Shuffled versions per training puzzle (§5.1)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  auto* s_diff_opt =
+      sudoku->add_option("--min-difficulty", s_min_difficulty, "Keep rows whose rating is at least this");
+  sudoku->add_option("--seed", sc.seed, "Seed (numpy legacy RNG: same choices as the reference after np.random.seed)")
+      ->capture_default_str();
+  sudoku->add_flag("--skip-bad", sc.skip_bad, "Skip malformed rows with a warning instead of failing");
+  sudoku->add_flag("--overwrite", sc.overwrite, "Replace an existing dataset at --output-dir");
+
+  // ---- maze ----
+  gd::maze::build_config mc;
+  std::string m_test_csv;
+  std::size_t m_subsample = 0;
+  auto* maze = app.add_subcommand("maze", "Build Maze(-Hard) from CSV files (source,question,answer,rating; \"# SGo\")");
+  maze->add_option("--output-dir", mc.output_dir, "Dataset directory to create")->required();
+  maze->add_option("--train-csv", mc.train_csv, "Training CSV")->required()->check(CLI::ExistingFile);
+  auto* m_test_opt =
+      maze->add_option("--test-csv", m_test_csv, "Test CSV (default: split --train-csv)")->check(CLI::ExistingFile);
+  maze->add_option("--test-fraction", mc.test_fraction, "Share of --train-csv used for test when no --test-csv")
+      ->capture_default_str()
+      ->excludes(m_test_opt);
+  auto* m_sub_opt = maze->add_option("--subsample-size", m_subsample, "Keep this many random training mazes");
+  maze->add_flag("--aug", mc.aug, "Add the 8 dihedral versions of each training maze (one group)");
+  maze->add_option("--seed", mc.seed, "Seed (numpy legacy RNG: same choices as the reference after np.random.seed)")
+      ->capture_default_str();
+  maze->add_flag("--skip-bad", mc.skip_bad, "Skip malformed rows with a warning instead of failing");
+  maze->add_flag("--overwrite", mc.overwrite, "Replace an existing dataset at --output-dir");
+
+  // ---- generate sudoku | maze ----
+  auto* generate = app.add_subcommand("generate", "Generate seeded puzzles and write them as a dataset");
+  generate->require_subcommand(1);
+  gd::sudoku::generate_config gs;
+  std::string gs_csv;
+  auto* gen_sudoku = generate->add_subcommand("sudoku", "Sudoku with a unique solution (4x4, 6x6 or 9x9)");
+  gen_sudoku->add_option("--output-dir", gs.output_dir, "Dataset directory to create")->required();
+  gen_sudoku->add_option("--size", gs.size, "Grid side: 4 (2x2 boxes), 6 (2x3 boxes) or 9 (3x3 boxes)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({4, 6, 9}));
+  gen_sudoku->add_option("--givens", gs.givens, "Givens per puzzle")->capture_default_str();
+  gen_sudoku->add_option("--num-train", gs.num_train, "Training puzzles")->capture_default_str();
+  gen_sudoku->add_option("--num-test", gs.num_test, "Test puzzles")->capture_default_str();
+  gen_sudoku->add_option("--num-aug", gs.num_aug, "Shuffled versions per training puzzle (9x9 only)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen_sudoku->add_option("--seed", gs.seed, "Seed")->capture_default_str();
+  auto* gs_csv_opt = gen_sudoku->add_option("--csv-dir", gs_csv, "Also write train.csv and test.csv here");
+  gen_sudoku->add_flag("--overwrite", gs.overwrite, "Replace an existing dataset at --output-dir");
+
+  gd::maze::generate_config gm;
+  std::string gm_csv;
+  auto* gen_maze = generate->add_subcommand("maze", "Mazes whose shortest path is longer than a threshold");
+  gen_maze->add_option("--output-dir", gm.output_dir, "Dataset directory to create")->required();
+  gen_maze->add_option("--size", gm.size, "Grid side")->capture_default_str()->check(CLI::Range(2, 255));
+  gen_maze->add_option("--num-train", gm.num_train, "Training mazes")->capture_default_str();
+  gen_maze->add_option("--num-test", gm.num_test, "Test mazes")->capture_default_str();
+  gen_maze->add_option("--min-path-length", gm.min_path_length,
+                       "Keep mazes whose shortest S-G path has more moves than this")
+      ->capture_default_str();
+  gen_maze->add_option("--wall-prob", gm.wall_prob, "Probability that a cell is a wall")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
+  gen_maze->add_flag("--unique-path", gm.unique_path, "Keep only mazes with exactly one shortest path");
+  gen_maze->add_flag("--aug", gm.aug, "Add the 8 dihedral versions of each training maze (one group)");
+  gen_maze->add_option("--seed", gm.seed, "Seed")->capture_default_str();
+  auto* gm_csv_opt = gen_maze->add_option("--csv-dir", gm_csv, "Also write train.csv and test.csv here");
+  gen_maze->add_flag("--overwrite", gm.overwrite, "Replace an existing dataset at --output-dir");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "gtrm-data: error: %s (see --help)\n", e.what());
+    return 1;
+  }
+
+  try {
+    if (sudoku->parsed()) {
+      if (*s_test_opt) sc.test_csv = s_test_csv;
+      if (*s_sub_opt) sc.subsample_size = s_subsample;
+      if (*s_diff_opt) sc.min_difficulty = s_min_difficulty;
+      const auto sum = gd::sudoku::build(sc, prog, warn);
+      report_rows("train csv", sum.train_rows);
+      if (sc.test_csv) report_rows("test csv", sum.test_rows);
+      std::fprintf(stderr, "wrote %s: train %zu groups / %zu examples, test %zu groups / %zu examples\n",
+                   sc.output_dir.string().c_str(), sum.train_groups, sum.train_examples, sum.test_groups,
+                   sum.test_examples);
+    } else if (maze->parsed()) {
+      if (*m_test_opt) mc.test_csv = m_test_csv;
+      if (*m_sub_opt) mc.subsample_size = m_subsample;
+      const auto sum = gd::maze::build(mc, prog, warn);
+      report_rows("train csv", sum.train_rows);
+      if (mc.test_csv) report_rows("test csv", sum.test_rows);
+      std::fprintf(stderr, "wrote %s (%dx%d): train %zu groups / %zu examples, test %zu groups / %zu examples\n",
+                   mc.output_dir.string().c_str(), sum.side, sum.side, sum.train_groups, sum.train_examples,
+                   sum.test_groups, sum.test_examples);
+    } else if (gen_sudoku->parsed()) {
+      if (*gs_csv_opt) gs.csv_dir = gs_csv;
+      const auto sum = gd::sudoku::generate_dataset(gs, prog);
+      std::fprintf(stderr, "wrote %s (%dx%d, %d givens): train %zu groups / %zu examples, test %zu\n",
+                   gs.output_dir.string().c_str(), gs.size, gs.size, gs.givens, sum.train_groups, sum.train_examples,
+                   sum.test_examples);
+    } else if (gen_maze->parsed()) {
+      if (*gm_csv_opt) gm.csv_dir = gm_csv;
+      const auto sum = gd::maze::generate_dataset(gm, prog);
+      std::fprintf(stderr, "wrote %s (%dx%d): train %zu groups / %zu examples, test %zu\n",
+                   gm.output_dir.string().c_str(), gm.size, gm.size, sum.train_groups, sum.train_examples,
+                   sum.test_examples);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "gtrm-data: error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
