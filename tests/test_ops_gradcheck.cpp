@@ -69,14 +69,14 @@ TEST_CASE("gradcheck: sparse puzzle embedding (zero-padded prefix)") {
       for (int e = 0; e < P * D; ++e) prefix[b * P * D + e] = e < E ? scale * loc_in[b * E + e] : 0.0;
     return gtrm::testing::dot(prefix, proj);
   };
-  ops::puzzle_prefix_forward<E, P, D, cpu, double>(be, cv<E>(table), ids.data(), mv<E>(local), scale, mv<D>(prefix));
+  ops::puzzle_prefix_forward<E, P, D, P, cpu, double>(be, cv<E>(table), ids.data(), mv<E>(local), scale, mv<D>(prefix));
   loc_in = local;
   for (int b = 0; b < B; ++b)
     for (int e = 0; e < E; ++e) CHECK(local[b * E + e] == table[ids[b] * E + e]);
   for (int b = 0; b < B; ++b)
     for (int e = E; e < P * D; ++e) CHECK(prefix[b * P * D + e] == 0.0);
   vecd dlocal(B * E);
-  ops::puzzle_prefix_backward<E, P, D, cpu, double>(be, cv<D>(proj), scale, mv<E>(dlocal));
+  ops::puzzle_prefix_backward<E, P, D, P, cpu, double>(be, cv<D>(proj), scale, mv<E>(dlocal));
   auto r = gradcheck({&loc_in}, loss, {dlocal});
   CHECK(r.rel < tol);
 }

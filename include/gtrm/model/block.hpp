@@ -1,0 +1,187 @@
+// One post-norm block of the reasoning network (TRM_REFERENCE.md §1.6):
+//   attention mixer:  h1 = rms(h + Attn(h)),            h2 = rms(h1 + SwiGLU_D(h1))
+//   token-MLP mixer:  h1 = rms_L(hᵀ + SwiGLU_L(hᵀ))ᵀ,    h2 = rms(h1 + SwiGLU_D(h1))
+// All activations are (N, D) with N = B·L rows. `block_saved` is what backward needs (the tape holds one
+// per layer per recorded application); `block_scratch` is shared by every block and overwritten.
+#pragma once
+#include "../core/arena.hpp"
+#include "../core/view.hpp"
+#include "../ops/attention.hpp"
+#include "../ops/elementwise.hpp"
+#include "../ops/linear.hpp"
+#include "../ops/rms_norm.hpp"
+#include "../ops/rope.hpp"
+#include "../ops/swiglu.hpp"
+#include "../ops/token_mlp.hpp"
+
+namespace gtrm {
+
+// The compile-time shape of a block.
+template <int L_, int D_, int Heads_, int I_, int It_, bool Attention_, bool Rope_>
+struct block_shape {
+  static constexpr int L = L_, D = D_, heads = Heads_, head_dim = Heads_ > 0 ? D_ / Heads_ : 2;  // 2: unused tables
+  static constexpr int I = I_, It = It_;
+  static constexpr bool attention = Attention_, rope = Rope_;
+  static constexpr int heads_or_1 = Heads_ > 0 ? Heads_ : 1;
+};
+
+// Weights of one block, as views into the flat parameter buffer (or its gradient).
+template <class T, class S>
+struct block_weights {
+  view<T, S::D> qkv;      // (3D, D)       attention only
+  view<T, S::D> o;        // (D, D)        attention only
+  view<T, S::L> gu_t;     // (2·It, L)     token-MLP only
+  view<T, S::It> down_t;  // (L, It)       token-MLP only
+  view<T, S::D> gu;       // (2I, D)
+  view<T, S::I> down;     // (D, I)
+};
+
+template <class T, class S>
+struct block_saved {
+  view<T, 3 * S::D> qkv;                 // (N, 3D) after RoPE
+  view<T, S::D> o;                       // (N, D) attention output before o_proj
+  view<T, S::heads_or_1> lse;            // (N, H)
+  ops::token_mlp_saved<T, S::L, S::It> tok;
+  view<T, S::D> h1;                      // (N, D) after the mixer's norm
+  view<T, 1> rstd1;                      // (N)
+  view<T, 2 * S::I> gu;                  // (N, 2I)
+  view<T, S::D> h2;                      // (N, D) block output
+  view<T, 1> rstd2;                      // (N)
+
+  void take(arena& a, index_t n) {
+    if constexpr (S::attention) {
+      qkv = a.take<T, 3 * S::D>(n);
+      o = a.take<T, S::D>(n);
+      lse = a.take<T, S::heads_or_1>(n);
+    } else {
+      const index_t bd = n / S::L * S::D;
+      tok.u = a.take<T, S::L>(bd);
+      tok.gu = a.take<T, 2 * S::It>(bd);
+      tok.t = a.take<T, S::L>(bd);
+      tok.rstd = a.take<T, 1>(bd);
+    }
+    h1 = a.take<T, S::D>(n);
+    rstd1 = a.take<T, 1>(n);
+    gu = a.take<T, 2 * S::I>(n);
+    h2 = a.take<T, S::D>(n);
+    rstd2 = a.take<T, 1>(n);
+  }
+  // The same views cut to the first n rows (the workspace is planned for the largest batch).
+  block_saved first(index_t n) const {
+    block_saved r = *this;
+    if constexpr (S::attention) {
+      r.qkv = qkv.slice(0, n);
+      r.o = o.slice(0, n);
+      r.lse = lse.slice(0, n);
+    } else {
+      const index_t bd = n / S::L * S::D;
+      r.tok = {tok.u.slice(0, bd), tok.gu.slice(0, bd), tok.t.slice(0, bd), tok.rstd.slice(0, bd)};
+    }
+    r.h1 = h1.slice(0, n);
+    r.rstd1 = rstd1.slice(0, n);
+    r.gu = gu.slice(0, n);
+    r.h2 = h2.slice(0, n);
+    r.rstd2 = rstd2.slice(0, n);
+    return r;
+  }
+};
+
+template <class T, class S>
+struct block_scratch {
+  view<T, S::D> t0, t1, t2;              // (N, D)
+  view<T, S::I> s, ds;                   // (N, I)
+  view<T, 2 * S::I> dgu;                 // (N, 2I)
+  view<T, 3 * S::D> dqkv;                // (N, 3D) attention only
+  ops::token_mlp_scratch<T, S::L, S::It> tok;
+
+  void take(arena& a, index_t n) {
+    t0 = a.take<T, S::D>(n);
+    t1 = a.take<T, S::D>(n);
+    t2 = a.take<T, S::D>(n);
+    s = a.take<T, S::I>(n);
+    ds = a.take<T, S::I>(n);
+    dgu = a.take<T, 2 * S::I>(n);
+    if constexpr (S::attention) {
+      dqkv = a.take<T, 3 * S::D>(n);
+    } else {
+      const index_t bd = n / S::L * S::D;
+      tok.s = a.take<T, S::It>(bd);
+      tok.ds = a.take<T, S::It>(bd);
+      tok.dgu = a.take<T, 2 * S::It>(bd);
+      tok.m = a.take<T, S::L>(bd);
+      tok.dr = a.take<T, S::L>(bd);
+    }
+  }
+  block_scratch first(index_t n) const {
+    block_scratch r = *this;
+    r.t0 = t0.slice(0, n);
+    r.t1 = t1.slice(0, n);
+    r.t2 = t2.slice(0, n);
+    r.s = s.slice(0, n);
+    r.ds = ds.slice(0, n);
+    r.dgu = dgu.slice(0, n);
+    if constexpr (S::attention) {
+      r.dqkv = dqkv.slice(0, n);
+    } else {
+      const index_t bd = n / S::L * S::D;
+      r.tok = {tok.s.slice(0, bd), tok.ds.slice(0, bd), tok.dgu.slice(0, bd), tok.m.slice(0, bd), tok.dr.slice(0, bd)};
+    }
+    return r;
+  }
+};
+
+// Forward: `in` (N, D) -> sv.h2. `rope_cos/sin` are (L, head_dim) tables (unused without RoPE).
+template <class S, class Be, class T>
+void block_forward(const Be& be, const block_weights<const T, S>& w, cview<T, S::D> in, block_saved<T, S>& sv,
+                   block_scratch<T, S>& sc, cview<T, S::head_dim> rope_cos, cview<T, S::head_dim> rope_sin) {
+  constexpr int D = S::D;
+  if constexpr (S::attention) {
+    ops::linear_forward<Be, T, D, 3 * D>(be, in, w.qkv, sv.qkv);
+    if constexpr (S::rope) ops::rope_apply<S::L, S::heads, S::head_dim>(be, sv.qkv, rope_cos, rope_sin);
+    ops::attention_forward<S::L, S::heads, S::head_dim, Be, T>(be, sv.qkv, sv.o, sv.lse);
+    ops::linear_forward<Be, T, D, D>(be, sv.o, w.o, sc.t0);
+    ops::add<Be, T, D>(be, in, sc.t0, sc.t0);
+    ops::rms_norm_forward<Be, T, D>(be, sc.t0, sv.h1, sv.rstd1);
+  } else {
+    (void)rope_cos; (void)rope_sin;
+    ops::token_mlp_forward<S::L, S::It, Be, T, D>(be, in, w.gu_t, w.down_t, sv.tok, sc.tok, sv.h1);
+  }
+  ops::swiglu_mlp_forward<Be, T, D, S::I, D>(be, sv.h1, w.gu, w.down, sv.gu, sc.s, sc.t0);
+  ops::add<Be, T, D>(be, sv.h1, sc.t0, sc.t0);
+  ops::rms_norm_forward<Be, T, D>(be, sc.t0, sv.h2, sv.rstd2);
+}
+
+// Backward: dout (N, D) is the gradient of sv.h2; din += d in; weight gradients accumulate into dw.
+// Uses sc.t0, sc.t1 (dout must not alias them).
+template <class S, class Be, class T>
+void block_backward(const Be& be, const block_weights<const T, S>& w, const block_weights<T, S>& dw,
+                    cview<T, S::D> in, const block_saved<T, S>& sv, block_scratch<T, S>& sc, cview<T, S::D> dout,
+                    view<T, S::D> din, cview<T, S::head_dim> rope_cos, cview<T, S::head_dim> rope_sin) {
+  constexpr int D = S::D;
+  // channel SwiGLU half: dr2 = rms'(dout); dh1 = dr2 + SwiGLUᵀ(dr2)
+  view<T, D> dr = sc.t0, dh1 = sc.t1;
+  ops::fill<Be, T, D>(be, dr, T(0));
+  ops::rms_norm_backward<Be, T, D>(be, sv.h2, sv.rstd2, dout, dr);
+  ops::copy<Be, T, D>(be, dr, dh1);
+  ops::swiglu_mlp_backward<Be, T, D, S::I, D>(be, sv.h1, w.gu, w.down, sv.gu, dr, sc.s, sc.ds, sc.dgu, dh1, dw.gu,
+                                              dw.down);
+  if constexpr (S::attention) {
+    // mixer half: dr1 = rms'(dh1); din += dr1 (residual) + Attnᵀ(dr1)
+    ops::fill<Be, T, D>(be, dr, T(0));
+    ops::rms_norm_backward<Be, T, D>(be, sv.h1, sv.rstd1, dh1, dr);
+    ops::accumulate<Be, T, D>(be, dr, din);
+    view<T, D> d_o = sc.t1;
+    ops::fill<Be, T, D>(be, d_o, T(0));
+    ops::linear_backward<Be, T, D, D>(be, sv.o, w.o, dr, d_o, dw.o);
+    ops::fill<Be, T, 3 * D>(be, sc.dqkv, T(0));
+    ops::attention_backward<S::L, S::heads, S::head_dim, Be, T>(be, sv.qkv, sv.o, sv.lse, d_o, sc.dqkv);
+    if constexpr (S::rope) ops::rope_apply<S::L, S::heads, S::head_dim, true>(be, sc.dqkv, rope_cos, rope_sin);
+    ops::linear_backward<Be, T, D, 3 * D>(be, in, w.qkv, sc.dqkv, din, dw.qkv);
+  } else {
+    (void)in; (void)rope_cos; (void)rope_sin;
+    ops::token_mlp_backward<S::L, S::It, Be, T, D>(be, w.gu_t, w.down_t, sv.tok, sc.tok, dh1, din, dw.gu_t,
+                                                   dw.down_t);
+  }
+}
+
+}  // namespace gtrm
