@@ -169,9 +169,10 @@ class trm {
     view<T, D> out() const { return blocks[layers - 1].h2; }
   };
 
+  // with_tape = false plans an inference workspace: no tape and no backward buffers (forward(no_grad) only).
   class workspace {
    public:
-    explicit workspace(index_t max_batch) : max_batch_(max_batch) {
+    explicit workspace(index_t max_batch, bool with_tape = true) : max_batch_(max_batch), with_tape_(with_tape) {
       if (max_batch < 1) throw std::invalid_argument("trm::workspace: max_batch must be at least 1");
       arena measure;
       plan(measure, max_batch);
@@ -179,6 +180,7 @@ class trm {
       plan(mem_, max_batch);
     }
     index_t max_batch() const { return max_batch_; }
+    bool with_tape() const { return with_tape_; }
     std::size_t bytes() const { return mem_.capacity(); }
 
     view<T, D> x, inj;                    // (N, D)
@@ -207,9 +209,10 @@ class trm {
       dq = a.take<T, 2>(b);
       local = a.take<T, E_cols>(b);
       dlocal = a.take<T, E_cols>(b);
-      for (auto& app : tape) take_app(a, app, n);
       take_app(a, scratch_app, n);
       sc.take(a, n);
+      if (!with_tape_) return;
+      for (auto& app : tape) take_app(a, app, n);
       dzH = a.take<T, D>(n);
       dzL = a.take<T, D>(n);
       dx = a.take<T, D>(n);
@@ -222,6 +225,7 @@ class trm {
       for (auto& blk : app.blocks) blk.take(a, n);
     }
     index_t max_batch_;
+    bool with_tape_;
     arena mem_;
   };
 
@@ -230,6 +234,8 @@ class trm {
   void forward(Mode, workspace& ws, view<T, D> z_h, view<T, D> z_l, const std::int32_t* inputs,
                const std::int32_t* puzzle_ids, index_t batch) const {
     check_batch(ws, batch, inputs, puzzle_ids);
+    if (Mode::records && !ws.with_tape())
+      throw std::logic_error("trm::forward(with_grad) needs a workspace planned with a tape");
     const index_t n = batch * L;
     embed(ws, inputs, puzzle_ids, batch);
     int k = 0;

@@ -1,0 +1,201 @@
+// Checks a compiled model against a golden file of the reference implementation (../shared/golden/README.md):
+// loads weights and inputs, runs ACT step 1 in training mode with backward, step 2 from the stored step-1
+// carry, and the evaluation run (halt_max_steps steps, each from the stored previous carry, as the README's
+// "strict" comparison), and compares every stored quantity.
+//
+// Error measures: max_abs = max |a − b|; norm_rel = ‖a − b‖ / ‖b‖ (the criterion); integers and flags
+// must match exactly.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../model/act.hpp"
+#include "safetensors.hpp"
+#include "state_dict.hpp"
+
+namespace gtrm::io {
+
+struct reference_tolerances {
+  double tensor = 1e-5;      // logits, q, z, input embeddings (norm_rel)
+  double loss = 1e-5;        // losses and float metrics (relative)
+  double gradient = 1e-4;    // every parameter gradient (norm_rel)
+};
+
+struct comparison {
+  std::string name;
+  double max_abs = 0, norm_rel = 0, tolerance = 0;
+  bool exact = false;        // integers / flags: pass only on equality
+  bool pass = true;
+};
+
+struct reference_report {
+  std::string file;
+  std::vector<comparison> rows;
+  bool pass() const { return std::all_of(rows.begin(), rows.end(), [](const comparison& c) { return c.pass; }); }
+  const comparison* find(const std::string& n) const {
+    for (const auto& r : rows) if (r.name == n) return &r;
+    return nullptr;
+  }
+  double worst(const std::string& prefix) const {
+    double w = 0;
+    for (const auto& r : rows) if (r.name.rfind(prefix, 0) == 0 && !r.exact) w = std::max(w, r.norm_rel);
+    return w;
+  }
+};
+
+namespace detail {
+
+template <class A>
+comparison compare_values(const std::string& name, const A* got, const std::vector<double>& want, double tol) {
+  comparison c{name, 0, 0, tol, false, true};
+  double d2 = 0, n2 = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double d = static_cast<double>(got[i]) - want[i];
+    c.max_abs = std::max(c.max_abs, std::abs(d));
+    d2 += d * d;
+    n2 += want[i] * want[i];
+  }
+  c.norm_rel = n2 > 0 ? std::sqrt(d2 / n2) : std::sqrt(d2);
+  c.pass = std::isfinite(c.norm_rel) && c.norm_rel <= tol;
+  return c;
+}
+
+template <class A>
+comparison compare_exact(const std::string& name, const A* got, const std::vector<std::int64_t>& want) {
+  comparison c{name, 0, 0, 0, true, true};
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    const double d = static_cast<double>(got[i]) - static_cast<double>(want[i]);
+    c.max_abs = std::max(c.max_abs, std::abs(d));
+    wrong += d != 0;
+  }
+  c.norm_rel = want.empty() ? 0 : static_cast<double>(wrong) / static_cast<double>(want.size());
+  c.pass = wrong == 0;
+  return c;
+}
+
+}  // namespace detail
+
+template <class Model>
+reference_report check_reference(const safetensors_reader& f, const reference_tolerances& tol = {}) {
+  using T = typename Model::scalar;
+  constexpr int S = Model::S, L = Model::L, D = Model::D, V = Model::V, N = Model::cycles_v.max_act_steps;
+  reference_report rep;
+  rep.file = f.path().string();
+  auto add = [&](comparison c) { rep.rows.push_back(std::move(c)); };
+  auto cmp = [&](const std::string& key, const auto* got, double t) {
+    if (f.contains(key)) add(detail::compare_values(key, got, f.read<double>(key), t));
+  };
+  auto cmp_exact = [&](const std::string& key, const auto* got) {
+    if (f.contains(key)) add(detail::compare_exact(key, got, f.read<std::int64_t>(key)));
+  };
+  auto cmp_scalar = [&](const std::string& key, double got, double t, bool exact = false) {
+    if (!f.contains(key)) return;
+    if (exact) { const std::int64_t g = static_cast<std::int64_t>(got); add(detail::compare_exact(key, &g, f.read<std::int64_t>(key))); }
+    else add(detail::compare_values(key, &got, f.read<double>(key), t));
+  };
+
+  const auto ids_shape = f.info("batch/puzzle_identifiers").shape;
+  const index_t B = ids_shape.at(0);
+  const index_t n_ids = Model::E > 0 ? f.info("model.inner.puzzle_emb.weights").shape.at(0) : 1;
+  Model m(n_ids);
+  load_state_dict(m, f, "");
+  typename Model::workspace ws(B);
+  act_scratch<Model> sc(B);
+  std::mt19937_64 rng(0);
+  act_options train_opt{.training = true, .exploration_prob = 0.0, .loss = lm_loss_kind::stablemax, .loss_scale = 1.0, .backward = true};
+
+  auto read_batch = [&](const std::string& prefix, std::vector<std::int32_t>& in, std::vector<std::int32_t>& lab,
+                        std::vector<std::int32_t>& pid) {
+    in = f.read<std::int32_t>(prefix + "inputs");
+    lab = f.read<std::int32_t>(prefix + "labels");
+    pid = f.read<std::int32_t>(prefix + "puzzle_identifiers");
+    return batch_ref{in.data(), lab.data(), pid.data(), B};
+  };
+  auto compare_step = [&](const std::string& p, act_carry<Model>& c, const act_step_result& r) {
+    cmp(p + "logits", ws.logits.data(), tol.tensor);
+    std::vector<T> qh(static_cast<std::size_t>(B)), qc(static_cast<std::size_t>(B));
+    for (index_t b = 0; b < B; ++b) { qh[b] = ws.q(b, 0); qc[b] = ws.q(b, 1); }
+    cmp(p + "q_halt_logits", qh.data(), tol.tensor);
+    cmp(p + "q_continue_logits", qc.data(), tol.tensor);
+    cmp(p + "carry.z_H", c.z_h.data(), tol.tensor);
+    cmp(p + "carry.z_L", c.z_l.data(), tol.tensor);
+    cmp_exact(p + "carry.steps", c.steps.data());
+    cmp_exact(p + "carry.halted", c.halted.data());
+    cmp_exact(p + "carry.current_data.inputs", c.inputs.data());
+    cmp_exact(p + "carry.current_data.labels", c.labels.data());
+    cmp_exact(p + "carry.current_data.puzzle_identifiers", c.puzzle_ids.data());
+    cmp_exact(p + "preds", sc.preds.data());
+    cmp_scalar(p + "loss", r.loss, tol.loss);
+    cmp_scalar(p + "metrics.lm_loss", r.metrics.lm_loss, tol.loss);
+    cmp_scalar(p + "metrics.q_halt_loss", r.metrics.q_halt_loss, tol.loss);
+    cmp_scalar(p + "metrics.accuracy", r.metrics.accuracy, tol.loss);
+    cmp_scalar(p + "metrics.count", static_cast<double>(r.metrics.count), 0, true);
+    cmp_scalar(p + "metrics.exact_accuracy", static_cast<double>(r.metrics.exact_accuracy), 0, true);
+    cmp_scalar(p + "metrics.q_halt_accuracy", static_cast<double>(r.metrics.q_halt_accuracy), 0, true);
+    cmp_scalar(p + "metrics.steps", static_cast<double>(r.metrics.steps), 0, true);
+    cmp_scalar(p + "all_halted", r.all_halted ? 1.0 : 0.0, 0, true);
+  };
+  // Puts the stored carry of a previous step into c (the strict comparison).
+  auto load_carry = [&](const std::string& p, act_carry<Model>& c) {
+    f.read_into<T>(p + "carry.z_H", f.info(p + "carry.z_H").shape, c.z_h.data());
+    f.read_into<T>(p + "carry.z_L", f.info(p + "carry.z_L").shape, c.z_l.data());
+  };
+
+  std::vector<std::int32_t> in, lab, pid;
+  // ---- step 1: training mode, with backward ----
+  {
+    act_carry<Model> c(B);
+    const batch_ref b1 = read_batch("batch/", in, lab, pid);
+    m.zero_grads();
+    for (auto& v : ws.dlocal) v = T(0);
+    const act_step_result r = act_step(m, ws, c, b1, sc, train_opt, rng);
+    cmp("step1/input_embeddings", ws.x.data(), tol.tensor);
+    compare_step("step1/", c, r);
+    for (std::size_t i = 0; i < Model::layout.count; ++i) {
+      const auto& s = Model::layout[i];
+      cmp("grad/" + s.full_name(), m.grads().data() + s.offset, tol.gradient);
+    }
+    if constexpr (Model::E > 0) {
+      cmp("grad/model.inner.puzzle_emb.local_weights", ws.dlocal.data(), tol.gradient);
+      cmp_exact("step1/puzzle_emb.local_ids", c.puzzle_ids.data());
+    }
+    // ---- step 2: train mode from the stored step-1 carry, weights unchanged ----
+    if (f.contains("step2/batch/inputs")) {
+      load_carry("step1/", c);
+      std::vector<std::int32_t> in2, lab2, pid2;
+      const batch_ref b2 = read_batch("step2/batch/", in2, lab2, pid2);
+      m.zero_grads();
+      const act_step_result r2 = act_step(m, ws, c, b2, sc, train_opt, rng);
+      compare_step("step2/", c, r2);
+    }
+  }
+  // ---- evaluation: fresh carry, exactly N steps ----
+  if (f.contains("eval/logits")) {
+    act_carry<Model> c(B);
+    const batch_ref b1 = read_batch("batch/", in, lab, pid);
+    act_options eval_opt = train_opt;
+    eval_opt.training = false;
+    eval_opt.backward = false;
+    act_step_result r;
+    for (int step = 1; step <= N; ++step) {
+      const std::string p = "eval/step" + std::to_string(step) + "/";
+      if (step > 1 && f.contains("eval/step" + std::to_string(step - 1) + "/carry.z_H"))
+        load_carry("eval/step" + std::to_string(step - 1) + "/", c);
+      r = act_step(m, ws, c, b1, sc, eval_opt, rng);
+      cmp(p + "logits", ws.logits.data(), tol.tensor);
+      cmp(p + "carry.z_H", c.z_h.data(), tol.tensor);
+      cmp(p + "carry.z_L", c.z_l.data(), tol.tensor);
+    }
+    compare_step("eval/", c, r);
+    cmp_scalar("eval/num_steps", N, 0, true);
+  }
+  (void)S; (void)L; (void)D; (void)V;
+  return rep;
+}
+
+}  // namespace gtrm::io

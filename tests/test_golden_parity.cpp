@@ -1,0 +1,51 @@
+// fp32 parity with the reference implementation on every golden file (tests/data/golden, see PROVENANCE.md):
+// logits, Q logits, z_H/z_L, input embeddings and losses within 1e-5 relative (‖a−b‖/‖b‖), every parameter
+// gradient within 1e-4, ACT step 2 and the evaluation run likewise; steps, halting, data and predictions exact.
+#include <doctest/doctest.h>
+
+#include <gtrm/cpu.hpp>
+#include <gtrm/io/reference_check.hpp>
+#include <gtrm/presets.hpp>
+
+#include <cstdio>
+
+using namespace gtrm;
+
+namespace {
+
+std::string golden(const char* name) { return std::string(GTRM_TEST_DATA_DIR) + "/golden/" + name; }
+
+template <class Model>
+void check_file(const char* name, io::reference_tolerances tol = {}) {
+  io::safetensors_reader f(golden(name));
+  const io::reference_report rep = io::check_reference<Model>(f, tol);
+  for (const auto& r : rep.rows) {
+    INFO(name << ": " << r.name << " max_abs " << r.max_abs << " norm_rel " << r.norm_rel);
+    CHECK(r.pass);
+  }
+  std::printf("%-34s %3zu quantities: step1 %.2e  grads %.2e  step2 %.2e  eval %.2e\n", name, rep.rows.size(),
+              rep.worst("step1/"), rep.worst("grad/"), rep.worst("step2/"), rep.worst("eval/"));
+  CHECK(rep.rows.size() > 40);
+  CHECK(rep.pass());
+}
+
+}  // namespace
+
+TEST_CASE("golden: a_rope (attention + RoPE)") { check_file<presets::golden_rope<cpu>>("a_rope.safetensors"); }
+TEST_CASE("golden: a0_rope_official_init") { check_file<presets::golden_rope<cpu>>("a0_rope_official_init.safetensors"); }
+// (b) is the file the golden README calls strongly sensitive: the same model computed in float64 lies 1.56e-5
+// (norm_rel) from the stored fp32 q_halt logits, so the reference's own fp32 rounding sets a floor above 1e-5.
+// Tensors get 5e-5 there (3x the floor, still 2x tighter than the README's suggested 1e-4); losses and
+// gradients keep the tolerances.
+TEST_CASE("golden: b_mlpt_sudoku (mlp_t, Sudoku shapes)") {
+  check_file<presets::golden_mlpt<cpu>>("b_mlpt_sudoku.safetensors", {.tensor = 5e-5, .loss = 1e-5, .gradient = 1e-4});
+}
+TEST_CASE("golden: b_mlpt_sudoku in double sits at the reference's fp32 floor") {
+  io::safetensors_reader f(golden("b_mlpt_sudoku.safetensors"));
+  const auto rep = io::check_reference<presets::golden_mlpt<cpu, double>>(f, {.tensor = 5e-5, .loss = 1e-5, .gradient = 1e-4});
+  CHECK(rep.pass());
+  CHECK(rep.find("step1/q_halt_logits")->norm_rel > 1e-5);  // the floor is in the reference, not in float32 gtrm
+}
+TEST_CASE("golden: c_learned_pos") { check_file<presets::golden_learned<cpu>>("c_learned_pos.safetensors"); }
+TEST_CASE("golden: d_no_puzzle_emb") { check_file<presets::golden_no_puzzle<cpu>>("d_no_puzzle_emb.safetensors"); }
+TEST_CASE("golden: e_batch1") { check_file<presets::golden_rope<cpu>>("e_batch1.safetensors"); }
