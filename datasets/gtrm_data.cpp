@@ -1,6 +1,8 @@
 // gtrm-data: builds TRM datasets in the reference's on-disk layout.
 //   gtrm-data sudoku   --output-dir D --train-csv F [--test-csv F] ...   (dataset/build_sudoku_dataset.py)
 //   gtrm-data maze     --output-dir D --train-csv F [--test-csv F] ...   (dataset/build_maze_dataset.py)
+//   gtrm-data arc      --output-dir D --input-file-prefix P | --input-dir D [--subsets a,b=path,...] ...
+//                                                                      (dataset/build_arc_dataset.py)
 //   gtrm-data generate sudoku|maze --output-dir D ...                  (seeded puzzles for users without the files)
 // Flags keep the reference builders' names where they mean the same. Bad input: one line on stderr, exit code 1.
 #include <cstdio>
@@ -13,6 +15,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <gtrm/data/arc.hpp>
 #include <gtrm/data/maze.hpp>
 #include <gtrm/data/sudoku.hpp>
 #include <gtrm/data/sudoku_generator.hpp>
@@ -56,7 +59,7 @@ void report_rows(const char* what, const gd::row_report& r) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"gtrm-data: build Sudoku and Maze datasets in the TRM reference layout, or generate seeded ones"};
+  CLI::App app{"gtrm-data: build Sudoku, Maze and ARC datasets in the TRM reference layout, or generate seeded ones"};
   app.require_subcommand(1);
   progress_line progress;
   const gd::progress_fn prog = [&](std::string_view s, std::size_t d, std::size_t t) { progress(s, d, t); };
@@ -103,6 +106,39 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   maze->add_flag("--skip-bad", mc.skip_bad, "Skip malformed rows with a warning instead of failing");
   maze->add_flag("--overwrite", mc.overwrite, "Replace an existing dataset at --output-dir");
+
+  // ---- arc ----
+  gd::arc_dataset_options ac;
+  bool a_quiet = false;
+  auto* arc = app.add_subcommand(
+      "arc", "Build ARC (ARC-AGI-1/2, ConceptARC) from per-task JSON folders or combined challenges/solutions files");
+  arc->add_option("--output-dir", ac.output_dir, "Dataset directory to create")->required();
+  auto* a_dir_opt = arc->add_option("--input-dir", ac.source.input_dir,
+                                    "Folder holding one folder of per-task JSON files per subset (<dir>/<name>/)")
+                        ->check(CLI::ExistingDirectory);
+  arc->add_option("--input-file-prefix", ac.source.input_file_prefix,
+                  "Combined files <prefix>_<name>_challenges.json (+ <prefix>_<name>_solutions.json)")
+      ->excludes(a_dir_opt);
+  arc->add_option("--subsets", ac.source.subsets,
+                  "Comma list of subsets, in order; each 'name' (found via --input-dir or --input-file-prefix) or "
+                  "'name=path' (a per-task folder, searched recursively, or a *_challenges.json file)")
+      ->delimiter(',')
+      ->capture_default_str();
+  arc->add_option("--test-set-name", ac.build.test_set_name, "Subset whose test pairs form the test split")
+      ->capture_default_str();
+  arc->add_option("--test-set-name2", ac.build.test_set_name2, "A second such subset")->capture_default_str();
+  arc->add_option("--seed", ac.build.seed, "Seed (numpy legacy RNG: same draws as the reference after np.random.seed)")
+      ->capture_default_str();
+  arc->add_option("--num-aug", ac.build.num_aug, "Augmented versions per task (dihedral + colour, deduplicated)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1000000));
+  arc->add_option("--puzzle-identifiers-start", ac.build.puzzle_identifiers_start,
+                  "First puzzle identifier (0 is <blank>; ids 1..start-1 are <blank> too)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
+  arc->add_flag("--skip-bad", ac.source.skip_bad, "Skip malformed tasks with a warning instead of failing");
+  arc->add_flag("--overwrite", ac.overwrite, "Replace an existing dataset at --output-dir");
+  arc->add_flag("--quiet", a_quiet, "No progress bar and no summary (warnings and errors still go to stderr)");
 
   // ---- generate sudoku | maze ----
   auto* generate = app.add_subcommand("generate", "Generate seeded puzzles and write them as a dataset");
@@ -174,6 +210,16 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "wrote %s (%dx%d): train %zu groups / %zu examples, test %zu groups / %zu examples\n",
                    mc.output_dir.string().c_str(), sum.side, sum.side, sum.train_groups, sum.train_examples,
                    sum.test_groups, sum.test_examples);
+    } else if (arc->parsed()) {
+      ac.build.progress = !a_quiet;
+      const auto sum = gd::build_arc_dataset(ac);
+      if (!a_quiet)
+        std::fprintf(stderr,
+                     "wrote %s: %d tasks (%d skipped as bad, %d with fewer than %d versions), %d identifiers; "
+                     "train %zu puzzles / %zu examples, test %zu puzzles / %zu examples; %.1f s\n",
+                     ac.output_dir.c_str(), sum.tasks, sum.skipped, sum.not_full, ac.build.num_aug + 1,
+                     sum.num_identifiers, sum.train_puzzles, sum.train_examples, sum.test_puzzles,
+                     sum.test_examples, sum.seconds);
     } else if (gen_sudoku->parsed()) {
       if (*gs_csv_opt) gs.csv_dir = gs_csv;
       const auto sum = gd::sudoku::generate_dataset(gs, prog);
