@@ -1,0 +1,166 @@
+// Shared by the benchmark programs: the machine's measured fp32 FMA peak, memory probes, a custom main.
+//
+// The peak is measured, not looked up: every OpenMP thread runs independent chains of fused multiply-adds
+// on the widest vectors the CPU has (AVX-512, else AVX2+FMA, else scalar), chosen at run time with
+// target attributes, so the number does not depend on whether gtrm itself was built with -march=native.
+// 16 independent accumulators cover the latency (4 cycles) × throughput (2 per cycle) of current cores.
+#pragma once
+#include <benchmark/benchmark.h>
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <unistd.h>
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+namespace gtrm::bench {
+
+#if defined(__x86_64__)
+__attribute__((target("avx512f"))) inline float fma_chains_avx512(long iters, float seed) {
+  __m512 acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = _mm512_set1_ps(seed + 0.001f * static_cast<float>(i));
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 16; ++i) acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  __m512 s = acc[0];
+  for (int i = 1; i < 16; ++i) s = _mm512_add_ps(s, acc[i]);
+  return _mm512_reduce_add_ps(s);
+}
+__attribute__((target("avx2,fma"))) inline float fma_chains_avx2(long iters, float seed) {
+  __m256 acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = _mm256_set1_ps(seed + 0.001f * static_cast<float>(i));
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 16; ++i) acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  __m256 s = acc[0];
+  for (int i = 1; i < 16; ++i) s = _mm256_add_ps(s, acc[i]);
+  alignas(32) float out[8];
+  _mm256_store_ps(out, s);
+  float r = 0;
+  for (float v : out) r += v;
+  return r;
+}
+#endif
+
+struct peak_result {
+  double gflops = 0;       // all threads together
+  int threads = 1;
+  int vector_floats = 1;   // 16 = AVX-512, 8 = AVX2
+  const char* isa = "scalar";
+};
+
+using fma_kernel = float (*)(long, float);
+
+inline float fma_chains_scalar(long iters, float seed) {
+  float acc[16];
+  for (int i = 0; i < 16; ++i) acc[i] = seed + 0.001f * static_cast<float>(i);
+  for (long it = 0; it < iters; ++it)
+    for (int i = 0; i < 16; ++i) acc[i] = __builtin_fmaf(acc[i], 0.999999f, 1e-7f);
+  float s = 0;
+  for (float v : acc) s += v;
+  return s;
+}
+
+// All threads run `kernel` together; FLOPs of one call per thread: iters · 16 chains · lanes · 2.
+// Best of `trials` runs of about `seconds_per_trial` each.
+inline double time_fma_kernel(fma_kernel kernel, int lanes, int threads, double seconds_per_trial, int trials) {
+  long iters = 1 << 14;
+  for (;;) {  // calibrate on one thread
+    const auto t0 = std::chrono::steady_clock::now();
+    benchmark::DoNotOptimize(kernel(iters, 1.0f));
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (dt > seconds_per_trial / 4) { iters = static_cast<long>(static_cast<double>(iters) * seconds_per_trial / dt); break; }
+    iters *= 2;
+  }
+  const double flops_per_thread = static_cast<double>(iters) * 16.0 * lanes * 2.0;
+  double best = 0;
+  for (int t = 0; t < trials; ++t) {
+    float sink = 0;
+    const auto t0 = std::chrono::steady_clock::now();
+#if defined(_OPENMP)
+#pragma omp parallel reduction(+ : sink)
+#endif
+    sink += kernel(iters, 1.0f);
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    benchmark::DoNotOptimize(sink);
+    best = std::max(best, flops_per_thread * threads / dt);
+  }
+  return best;
+}
+
+// The best over the vector widths the CPU supports (on some CPUs 256-bit FMA has more ports than 512-bit).
+inline peak_result measure_fp32_peak(double seconds_per_trial = 0.25, int trials = 5) {
+  peak_result r;
+#if defined(_OPENMP)
+  r.threads = omp_get_max_threads();
+#endif
+  auto consider = [&](fma_kernel k, int lanes, const char* isa) {
+    const double f = time_fma_kernel(k, lanes, r.threads, seconds_per_trial, trials) * 1e-9;
+    if (f > r.gflops) { r.gflops = f; r.vector_floats = lanes; r.isa = isa; }
+  };
+#if defined(__x86_64__)
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f")) consider(fma_chains_avx512, 16, "avx512f");
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) consider(fma_chains_avx2, 8, "avx2+fma");
+#endif
+  if (r.gflops == 0) consider(fma_chains_scalar, 1, "scalar");
+  return r;
+}
+
+// Measured once per process (before the benchmarks run); read by every FLOP/s counter.
+inline peak_result& machine_peak() {
+  static peak_result p;
+  return p;
+}
+
+inline double maxrss_bytes() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_maxrss) * 1024.0;  // Linux: kilobytes
+}
+
+inline double current_rss_bytes() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, resident = 0;
+  f >> pages >> resident;
+  return static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE));
+}
+
+// FLOP counters from a FLOP count per iteration (benchmarks must UseRealTime(), so that rates are per
+// wall-clock second with all threads working): `FLOPS` (printed with k/M/G prefixes) and `peak_frac`, the
+// fraction of the measured fp32 FMA peak.
+inline void set_flop_counters(benchmark::State& st, double flops_per_iter) {
+  st.counters["FLOPS"] = benchmark::Counter(flops_per_iter, benchmark::Counter::kIsIterationInvariantRate,
+                                            benchmark::Counter::OneK::kIs1000);
+  const double peak = machine_peak().gflops * 1e9;
+  if (peak > 0)
+    st.counters["peak_frac"] = benchmark::Counter(flops_per_iter / peak, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+}  // namespace gtrm::bench
+
+// A main that measures the peak first and records it in the context of the JSON/console output.
+#define GTRM_BENCH_MAIN()                                                                           \
+  int main(int argc, char** argv) {                                                                 \
+    auto& p = gtrm::bench::machine_peak();                                                          \
+    p = gtrm::bench::measure_fp32_peak();                                                           \
+    char buf[128];                                                                                  \
+    std::snprintf(buf, sizeof buf, "%.1f", p.gflops);                                               \
+    benchmark::AddCustomContext("fp32_peak_gflops", buf);                                           \
+    benchmark::AddCustomContext("fp32_peak_isa", p.isa);                                            \
+    benchmark::AddCustomContext("fp32_peak_threads", std::to_string(p.threads));                    \
+    benchmark::Initialize(&argc, argv);                                                             \
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;                               \
+    benchmark::RunSpecifiedBenchmarks();                                                            \
+    benchmark::Shutdown();                                                                          \
+    return 0;                                                                                       \
+  }
