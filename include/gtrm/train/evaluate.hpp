@@ -5,6 +5,7 @@
 // scratch.preds, q logits in workspace.q) — the ARC evaluator votes from there.
 #pragma once
 #include <cstdint>
+#include <random>
 
 #include "../model/act.hpp"
 
@@ -28,7 +29,7 @@ eval_result evaluate(Model& m, index_t batch_size, Next&& next, OnFinal&& on_fin
   act_carry<Model> carry(batch_size);
   act_scratch<Model> sc(batch_size);
   act_options opt{.training = false, .exploration_prob = 0.0, .backward = false};
-  struct null_rng { using result_type = unsigned; static constexpr unsigned min() { return 0; } static constexpr unsigned max() { return 1; } unsigned operator()() { return 0; } } rng;
+  std::minstd_rand rng(0);  // eval mode draws nothing (no exploration); act_step's signature wants a generator
   eval_result out;
   batch_ref b;
   index_t real = 0;
