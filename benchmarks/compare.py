@@ -5,6 +5,11 @@ batch sizes and thread count, and prints Markdown tables of the ratios.
   python3 benchmarks/compare.py --bench build-bench/benchmarks/bench_model \
       --torch-python /tmp/torchvenv/bin/python --threads 2 --batches 8,32 --reps 3 --json-out results.jsonl
 
+--clock wall (default) compares wall-clock times. --clock cpu (with --threads 1) compares the CPU time of
+the one working thread instead (Google Benchmark's cpu_time, Python's thread_time): on a machine shared
+with other jobs this is the time the step takes when it has a core to itself, and it does not swing with
+the load the way wall-clock time does.
+
 Every measurement runs in its own process (so peak-RSS growth per example is that run's). Throughput is
 the best of --reps runs for both sides (gtrm: best Google Benchmark repetition; PyTorch: the fastest step
 of each process, best over --reps processes): on a shared 2-core machine the best observed time is the
@@ -96,6 +101,8 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3, help="repetitions (gtrm) / processes (PyTorch) per measurement")
     ap.add_argument("--modes", default="eager,compile", help="PyTorch modes")
     ap.add_argument("--min-time", type=float, default=3.0, help="PyTorch: seconds of timed steps per process")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="cpu: compare the working thread's CPU time (needs --threads 1)")
     ap.add_argument("--no-latency", action="store_true")
     ap.add_argument("--quiet", type=float, default=None, metavar="P",
                     help="before each run, wait until CPU pressure (PSI some avg10, %%) is at most P")
@@ -104,6 +111,10 @@ def main() -> None:
     args = ap.parse_args()
 
     QUIET["max_pressure"], QUIET["max_wait"] = args.quiet, args.max_wait
+    if args.clock == "cpu" and args.threads != 1:
+        ap.error("--clock cpu measures one thread's CPU time: use it with --threads 1")
+    cpu_clock = args.clock == "cpu"
+    unit = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
     configs = args.configs.split(",")
     batches = [int(b) for b in args.batches.split(",")]
     modes = [m for m in args.modes.split(",") if m]
@@ -122,12 +133,17 @@ def main() -> None:
             log(f"[gtrm] train {cfg} B={b} (load {loadavg()})")
             rows, ctx = run_gtrm(args.bench, f"^model_train/{cfg}/B:{b}/", args.threads, args.reps)
             peak = float(ctx.get("fp32_peak_gflops", 0)) or peak
-            best = max(rows, key=lambda r: r["ex_act_steps_per_s"])
-            g = {"impl": "gtrm", "config": cfg, "batch": b, "what": "train",
-                 "example_act_steps_per_s": best["ex_act_steps_per_s"], "peak_frac": best["peak_frac"],
-                 "gflops": best["FLOPS"] / 1e9, "ws_mb_per_example": best["ws_MB_per_example"],
+            for r in rows:  # per-clock throughput, FLOP/s and fraction of peak
+                secs = (r["cpu_time"] if cpu_clock else r["real_time"]) * unit[r["time_unit"]]
+                flops = r["flops_per_example_act_step"] * b
+                r["_eps"], r["_gflops"] = b / secs, flops / secs / 1e9
+                r["_frac"] = r["_gflops"] / float(ctx["fp32_peak_gflops"])
+            best = max(rows, key=lambda r: r["_eps"])
+            g = {"impl": "gtrm", "config": cfg, "batch": b, "what": "train", "clock": args.clock,
+                 "example_act_steps_per_s": best["_eps"], "peak_frac": best["_frac"],
+                 "gflops": best["_gflops"], "ws_mb_per_example": best["ws_MB_per_example"],
                  "rss_mb_per_example": best["rss_MB_per_example"], "fp32_peak_gflops": peak,
-                 "all": [r["ex_act_steps_per_s"] for r in rows]}
+                 "all": [r["_eps"] for r in rows]}
             record(g)
             t = {}
             for m in modes:
@@ -135,7 +151,7 @@ def main() -> None:
                 for _ in range(args.reps if m == "eager" else max(1, args.reps - 1)):
                     log(f"[torch-{m}] train {cfg} B={b} (load {loadavg()})")
                     r = run_torch(args.torch_python, cfg, b, "train", m, args.threads, args.min_time)
-                    r["example_act_steps_per_s_best"] = b / r["step_s_min"]
+                    r["example_act_steps_per_s_best"] = b / (r["step_cpu_s_min"] if cpu_clock else r["step_s_min"])
                     record(r)
                     if best_t is None or r["example_act_steps_per_s_best"] > best_t["example_act_steps_per_s_best"]:
                         best_t = r
@@ -144,9 +160,10 @@ def main() -> None:
         if not args.no_latency:
             log(f"[gtrm] latency {cfg} (load {loadavg()})")
             rows, ctx = run_gtrm(args.bench, f"^model_latency/{cfg}/", args.threads, args.reps)
-            best = min(rows, key=lambda r: r["real_time"])
-            g = {"impl": "gtrm", "config": cfg, "batch": 1, "what": "latency", "ms": best["real_time"],
-                 "all_ms": [r["real_time"] for r in rows]}
+            key = "cpu_time" if cpu_clock else "real_time"
+            ms = [r[key] * unit[r["time_unit"]] * 1e3 for r in rows]
+            g = {"impl": "gtrm", "config": cfg, "batch": 1, "what": "latency", "clock": args.clock, "ms": min(ms),
+                 "all_ms": ms}
             record(g)
             t = {}
             for m in modes:
@@ -154,13 +171,15 @@ def main() -> None:
                 for _ in range(args.reps if m == "eager" else max(1, args.reps - 1)):
                     log(f"[torch-{m}] latency {cfg} (load {loadavg()})")
                     r = run_torch(args.torch_python, cfg, 1, "fwd", m, args.threads, args.min_time)
+                    r["lat_s"] = r["step_cpu_s_min"] if cpu_clock else r["step_s_min"]
                     record(r)
-                    if best_t is None or r["step_s_min"] < best_t["step_s_min"]:
+                    if best_t is None or r["lat_s"] < best_t["lat_s"]:
                         best_t = r
                 t[m] = best_t
             lat_rows.append((cfg, g, t))
 
-    print(f"fp32 FMA peak measured by bench_model: {fmt(peak, 1)} GFLOP/s ({args.threads} threads)\n")
+    print(f"fp32 FMA peak measured by bench_model: {fmt(peak, 1)} GFLOP/s ({args.threads} threads); "
+          f"clock: {args.clock}\n")
     print("Training ACT step (forward + loss + backward, last-cycle truncation), example-ACT-steps/s, best of runs\n")
     hdr = "| config | B | gtrm | " + " | ".join(f"torch {m}" for m in modes) + \
           " | gtrm / best torch | gtrm GFLOP/s | gtrm % of peak | gtrm MB/example (workspace; RSS) | torch eager MB/example (RSS) |"
@@ -182,8 +201,8 @@ def main() -> None:
         print(hdr)
         print("|" + "---|" * (hdr.count("|") - 1))
         for cfg, g, t in lat_rows:
-            ts = [1000 * t[m]["step_s_min"] for m in modes if t.get(m)]
-            cells = [cfg, fmt(g["ms"], 1)] + [fmt(1000 * t[m]["step_s_min"], 1) if t.get(m) else "–" for m in modes] + \
+            ts = [1000 * t[m]["lat_s"] for m in modes if t.get(m)]
+            cells = [cfg, fmt(g["ms"], 1)] + [fmt(1000 * t[m]["lat_s"], 1) if t.get(m) else "–" for m in modes] + \
                     [fmt(min(ts) / g["ms"]) + "×" if ts else "–"]
             print("| " + " | ".join(cells) + " |")
 

@@ -8,6 +8,8 @@
 --mode eager | compile   (torch.compile, inductor, dynamic=False: one graph per batch size)
 
 Output keys: example_act_steps_per_s, step_s (median), step_s_min, iters, compile_s (first call),
+step_cpu_s_min / step_cpu_s_median (CPU time of the calling thread: with --threads 1 every op runs on it,
+so this is the step's time without the waits a shared machine adds),
 rss_mb_per_example (growth of ru_maxrss over the RSS just before the first step,
 divided by the batch; the first (warm-up) step is included; in compile mode it includes the compiler's own memory, so only eager mode gives a
 fair number), params, torch version and thread count.
@@ -91,17 +93,19 @@ def main() -> None:
     compile_s = time.perf_counter() - t0
     for _ in range(args.warmup - 1):
         step()
-    times = []
+    times, cpu_times = [], []
     t_start = time.perf_counter()
     while len(times) < args.min_iters or time.perf_counter() - t_start < args.min_time:
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         step()
         times.append(time.perf_counter() - t)
+        cpu_times.append(time.thread_time() - c)
     med = statistics.median(times)
     params = sum(p.numel() for n, p in model.named_parameters() if n != "puzzle_emb")
     print(json.dumps({
         "impl": f"torch-{args.mode}", "config": args.config, "batch": B, "what": args.what,
         "example_act_steps_per_s": B / med, "step_s": med, "step_s_min": min(times), "iters": len(times),
+        "step_cpu_s_min": min(cpu_times), "step_cpu_s_median": statistics.median(cpu_times),
         "compile_s": compile_s, "rss_mb_per_example": (maxrss_bytes() - rss0) / B / 1e6,
         "maxrss_mb": maxrss_bytes() / 1e6, "params": params, "torch": torch.__version__,
         "threads": torch.get_num_threads(),
