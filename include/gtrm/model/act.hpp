@@ -4,7 +4,8 @@
 //   rows that halted last step restart: z_H ← H_init, z_L ← L_init, steps ← 0, data ← the new batch's row;
 //   rows still running keep their z, steps and data (the new batch's row at that index is discarded);
 //   inner forward (with the tape when training), steps += 1, halted = steps ≥ N, and in training also
-//   halted |= q_halt > 0 (TRM) or q_halt > q_continue (HRM policy), with exploration only delaying halting:
+//   halted |= q_halt > 0 (TRM) or q_halt > q_continue (HRM and transformer policies), with exploration only
+//   delaying halting:
 //   min_steps = (u < p) · uniform{2..N}, halted &= steps ≥ min_steps.
 // The loss head runs on the data the step actually used (`current data`), every row, halted or not.
 #pragma once
@@ -18,6 +19,8 @@
 
 #include "../core/buffer.hpp"
 #include "../core/grad_mode.hpp"
+#include "../ops/swiglu.hpp"
+#include "../policy/policies.hpp"
 #include "loss_head.hpp"
 
 namespace gtrm {
@@ -100,6 +103,7 @@ act_step_result act_step(Model& m, typename Model::workspace& ws, act_carry<Mode
   constexpr int S = Model::S, L = Model::L, D = Model::D;
   constexpr int N = Model::cycles_v.max_act_steps;
   constexpr bool continue_target = Model::halt_type::continue_target;
+  constexpr bool compare_continue = halt_compares_continue<typename Model::halt_type>();
   const index_t B = c.batch;
   if (batch.size != B)
     throw std::invalid_argument("act_step: batch of " + std::to_string(batch.size) + " rows for a carry of " + std::to_string(B));
@@ -131,7 +135,7 @@ act_step_result act_step(Model& m, typename Model::workspace& ws, act_carry<Mode
     bool halt = st >= N;
     if (opt.training && N > 1) {
       const double qh = static_cast<double>(ws.q(b, 0)), qc = static_cast<double>(ws.q(b, 1));
-      halt = halt || (continue_target ? qh > qc : qh > 0);
+      halt = halt || (compare_continue ? qh > qc : qh > 0);
       if (opt.exploration_prob > 0) {
         std::uniform_real_distribution<double> u(0.0, 1.0);
         std::uniform_int_distribution<int> k(2, N);

@@ -3,6 +3,11 @@
 //   token-MLP mixer:  h1 = rms_L(hᵀ + SwiGLU_L(hᵀ))ᵀ,    h2 = rms(h1 + SwiGLU_D(h1))
 // All activations are (N, D) with N = B·L rows. `block_saved` is what backward needs (the tape holds one
 // per layer per recorded application); `block_scratch` is shared by every block and overwritten.
+//
+// Attention output gate (S::G > 0, VARIANTS.md §1.2): qkv_proj has 3D + G output rows laid out
+// [Q (D) | G | K (D) | V (D)] as GTRM's GatedAttentionQwenStyle, so a checkpoint maps one to one. The gate
+// logits come from the block input (the same tensor as Q, K, V); the attention output is multiplied by their
+// sigmoid (per head for G = heads, per channel for G = D) before o_proj. With G = 0 the code is the plain block.
 #pragma once
 #include "../core/arena.hpp"
 #include "../core/view.hpp"
@@ -13,22 +18,29 @@
 #include "../ops/rope.hpp"
 #include "../ops/swiglu.hpp"
 #include "../ops/token_mlp.hpp"
+#include "gates.hpp"
 
 namespace gtrm {
 
 // The compile-time shape of a block.
-template <int L_, int D_, int Heads_, int I_, int It_, bool Attention_, bool Rope_>
+template <int L_, int D_, int Heads_, int I_, int It_, bool Attention_, bool Rope_, int G_ = 0>
 struct block_shape {
   static constexpr int L = L_, D = D_, heads = Heads_, head_dim = Heads_ > 0 ? D_ / Heads_ : 2;  // 2: unused tables
   static constexpr int I = I_, It = It_;
   static constexpr bool attention = Attention_, rope = Rope_;
   static constexpr int heads_or_1 = Heads_ > 0 ? Heads_ : 1;
+  static constexpr int G = G_;                       // attention-gate logits per token: 0, heads or D
+  static constexpr bool gated = G_ > 0;
+  static constexpr int G_or_1 = G_ > 0 ? G_ : 1;
+  static constexpr int qkv_rows = 3 * D_ + G_;
+  static_assert(G_ == 0 || (Attention_ && (G_ == Heads_ || G_ == D_)),
+                "an attention gate needs the attention mixer and one logit per head or per channel");
 };
 
 // Weights of one block, as views into the flat parameter buffer (or its gradient).
 template <class T, class S>
 struct block_weights {
-  view<T, S::D> qkv;      // (3D, D)       attention only
+  view<T, S::D> qkv;      // (3D + G, D)   attention only, rows [Q | G | K | V]
   view<T, S::D> o;        // (D, D)        attention only
   view<T, S::L> gu_t;     // (2·It, L)     token-MLP only
   view<T, S::It> down_t;  // (L, It)       token-MLP only
@@ -41,6 +53,7 @@ struct block_saved {
   view<T, 3 * S::D> qkv;                 // (N, 3D) after RoPE
   view<T, S::D> o;                       // (N, D) attention output before o_proj
   view<T, S::heads_or_1> lse;            // (N, H)
+  view<T, S::G_or_1> gs;                 // (N, G) attention gate σ(G), gated blocks only
   ops::token_mlp_saved<T, S::L, S::It> tok;
   view<T, S::D> h1;                      // (N, D) after the mixer's norm
   view<T, 1> rstd1;                      // (N)
@@ -53,6 +66,7 @@ struct block_saved {
       qkv = a.take<T, 3 * S::D>(n);
       o = a.take<T, S::D>(n);
       lse = a.take<T, S::heads_or_1>(n);
+      if constexpr (S::gated) gs = a.take<T, S::G_or_1>(n);
     } else {
       const index_t bd = n / S::L * S::D;
       tok.u = a.take<T, S::L>(bd);
@@ -73,6 +87,7 @@ struct block_saved {
       r.qkv = qkv.slice(0, n);
       r.o = o.slice(0, n);
       r.lse = lse.slice(0, n);
+      if constexpr (S::gated) r.gs = gs.slice(0, n);
     } else {
       const index_t bd = n / S::L * S::D;
       r.tok = {tok.u.slice(0, bd), tok.gu.slice(0, bd), tok.t.slice(0, bd), tok.rstd.slice(0, bd)};
@@ -92,6 +107,8 @@ struct block_scratch {
   view<T, S::I> s, ds;                   // (N, I)
   view<T, 2 * S::I> dgu;                 // (N, 2I)
   view<T, 3 * S::D> dqkv;                // (N, 3D) attention only
+  view<T, S::D> og;                      // (N, D) gated attention output (gated blocks)
+  view<T, S::G_or_1> dgs;                // (N, G) gate-logit gradient (gated blocks)
   ops::token_mlp_scratch<T, S::L, S::It> tok;
 
   void take(arena& a, index_t n) {
@@ -103,6 +120,10 @@ struct block_scratch {
     dgu = a.take<T, 2 * S::I>(n);
     if constexpr (S::attention) {
       dqkv = a.take<T, 3 * S::D>(n);
+      if constexpr (S::gated) {
+        og = a.take<T, S::D>(n);
+        dgs = a.take<T, S::G_or_1>(n);
+      }
     } else {
       const index_t bd = n / S::L * S::D;
       tok.s = a.take<T, S::It>(bd);
@@ -122,6 +143,10 @@ struct block_scratch {
     r.dgu = dgu.slice(0, n);
     if constexpr (S::attention) {
       r.dqkv = dqkv.slice(0, n);
+      if constexpr (S::gated) {
+        r.og = og.slice(0, n);
+        r.dgs = dgs.slice(0, n);
+      }
     } else {
       const index_t bd = n / S::L * S::D;
       r.tok = {tok.s.slice(0, bd), tok.ds.slice(0, bd), tok.dgu.slice(0, bd), tok.m.slice(0, bd), tok.dr.slice(0, bd)};
@@ -136,10 +161,24 @@ void block_forward(const Be& be, const block_weights<const T, S>& w, cview<T, S:
                    block_scratch<T, S>& sc, cview<T, S::head_dim> rope_cos, cview<T, S::head_dim> rope_sin) {
   constexpr int D = S::D;
   if constexpr (S::attention) {
-    ops::linear_forward<Be, T, D, 3 * D>(be, in, w.qkv, sv.qkv);
+    if constexpr (S::gated) {  // rows [Q | G | K | V] of qkv_proj: three products into qkv (N, 3D) and gs (N, G)
+      constexpr int G = S::G;
+      const index_t n = in.rows();
+      be.gemm(trans::no, trans::yes, n, D, D, T(1), in.data(), D, w.qkv.data(), D, T(0), sv.qkv.data(), 3 * D);
+      be.gemm(trans::no, trans::yes, n, G, D, T(1), in.data(), D, w.qkv.data() + D * D, D, T(0), sv.gs.data(), G);
+      be.gemm(trans::no, trans::yes, n, 2 * D, D, T(1), in.data(), D, w.qkv.data() + (D + G) * D, D, T(0),
+              sv.qkv.data() + D, 3 * D);
+    } else {
+      ops::linear_forward<Be, T, D, 3 * D>(be, in, w.qkv, sv.qkv);
+    }
     if constexpr (S::rope) ops::rope_apply<S::L, S::heads, S::head_dim>(be, sv.qkv, rope_cos, rope_sin);
     ops::attention_forward<S::L, S::heads, S::head_dim, Be, T>(be, sv.qkv, sv.o, sv.lse);
-    ops::linear_forward<Be, T, D, D>(be, sv.o, w.o, sc.t0);
+    if constexpr (S::gated) {
+      gates::attention_gate_forward<S::heads, S::head_dim, S::G>(be, cview<T, D>(sv.o), sv.gs, sc.og);
+      ops::linear_forward<Be, T, D, D>(be, sc.og, w.o, sc.t0);
+    } else {
+      ops::linear_forward<Be, T, D, D>(be, sv.o, w.o, sc.t0);
+    }
     ops::add<Be, T, D>(be, in, sc.t0, sc.t0);
     ops::rms_norm_forward<Be, T, D>(be, sc.t0, sv.h1, sv.rstd1);
   } else {
@@ -172,11 +211,37 @@ void block_backward(const Be& be, const block_weights<const T, S>& w, const bloc
     ops::accumulate<Be, T, D>(be, dr, din);
     view<T, D> d_o = sc.t1;
     ops::fill<Be, T, D>(be, d_o, T(0));
-    ops::linear_backward<Be, T, D, D>(be, sv.o, w.o, dr, d_o, dw.o);
+    if constexpr (S::gated) {
+      // o_proj saw o ⊙ s: recompute it, then d_o ⊙ s and the gate logits' gradient
+      be.parallel_for(sv.o.rows(), [&](index_t r) {
+        const T* a = sv.o.row(r);
+        const T* s = sv.gs.row(r);
+        T* y = sc.og.row(r);
+        for (int c = 0; c < D; ++c) y[c] = a[c] * s[S::G == D ? c : c / S::head_dim];
+      });
+      ops::linear_backward<Be, T, D, D>(be, sc.og, w.o, dr, d_o, dw.o);
+      gates::attention_gate_backward<S::heads, S::head_dim, S::G>(be, cview<T, D>(sv.o), cview<T, S::G>(sv.gs), d_o,
+                                                                  sc.dgs);
+    } else {
+      ops::linear_backward<Be, T, D, D>(be, sv.o, w.o, dr, d_o, dw.o);
+    }
     ops::fill<Be, T, 3 * D>(be, sc.dqkv, T(0));
     ops::attention_backward<S::L, S::heads, S::head_dim, Be, T>(be, sv.qkv, sv.o, sv.lse, d_o, sc.dqkv);
     if constexpr (S::rope) ops::rope_apply<S::L, S::heads, S::head_dim, true>(be, sc.dqkv, rope_cos, rope_sin);
-    ops::linear_backward<Be, T, D, 3 * D>(be, in, w.qkv, sc.dqkv, din, dw.qkv);
+    if constexpr (S::gated) {  // din += [dQ | dG | dK dV] W; dW rows [Q | G | K | V] += [..]ᵀ in
+      constexpr int G = S::G;
+      const index_t n = in.rows();
+      const T* W = w.qkv.data();
+      T* dW = dw.qkv.data();
+      be.gemm(trans::no, trans::no, n, D, D, T(1), sc.dqkv.data(), 3 * D, W, D, T(1), din.data(), D);
+      be.gemm(trans::no, trans::no, n, D, G, T(1), sc.dgs.data(), G, W + D * D, D, T(1), din.data(), D);
+      be.gemm(trans::no, trans::no, n, D, 2 * D, T(1), sc.dqkv.data() + D, 3 * D, W + (D + G) * D, D, T(1), din.data(), D);
+      be.gemm(trans::yes, trans::no, D, D, n, T(1), sc.dqkv.data(), 3 * D, in.data(), D, T(1), dW, D);
+      be.gemm(trans::yes, trans::no, G, D, n, T(1), sc.dgs.data(), G, in.data(), D, T(1), dW + D * D, D);
+      be.gemm(trans::yes, trans::no, 2 * D, D, n, T(1), sc.dqkv.data() + D, 3 * D, in.data(), D, T(1), dW + (D + G) * D, D);
+    } else {
+      ops::linear_backward<Be, T, D, 3 * D>(be, in, w.qkv, sc.dqkv, din, dw.qkv);
+    }
   } else {
     (void)in; (void)rope_cos; (void)rope_sin;
     ops::token_mlp_backward<S::L, S::It, Be, T, D>(be, w.gu_t, w.down_t, sv.tok, sc.tok, dh1, din, dw.gu_t,

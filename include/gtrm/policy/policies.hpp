@@ -3,11 +3,19 @@
 //
 //   pos::rope / pos::learned / pos::none        positional encoding (TRM_REFERENCE.md §1.5)
 //   mixer::attention<Pos> / mixer::token_mlp<Pos> the token mixer of each block (§1.6)
-//   gate::none                                    no gating (GTRM gates: VARIANTS.md, later)
+//   gate::none                                    no gating: the plain TRM
+//   gate::context_scalar                          GTRM input gate (a): h = z + σ(g_k)·u, one scalar per call index
+//   gate::context_channel                         GTRM input gate (b): h = z + σ(z W_cᵀ + b_c) ⊙ u
+//   gate::attention<gate::headwise|elementwise>   Qwen G1 output gate: o ⊙ σ(G), G from extra qkv_proj columns
+//   gate::recurrent<Reset>                        GRU-style update z = (1−u)⊙(r⊙z_prev) + u⊙net(…)
+//   gate::all<G...>                               several gates in one model (at most one of each kind)
+//                                                 (VARIANTS.md §1, §2; formulas and names in model/gates.hpp)
 //   halt::q_head                                  TRM: halt when q_halt > 0, no continue loss
 //   halt::q_head_continue                         HRM: halt when q_halt > q_continue, Q-continue target from an
 //                                                 extra forward pass (the reference's path for TRM is broken; this works)
+//   halt::q_compare                               transformer baseline: halt when q_halt > q_continue, no target
 //   grad::last_cycle / one_step / full_bptt       which applications of the network get gradient (§1.7)
+//   arch::trm / arch::hrm<HLayers> / arch::transformer   how many networks and applications (model/recursive.hpp)
 #pragma once
 #include <concepts>
 #include <type_traits>
@@ -38,15 +46,83 @@ concept mixer_policy = requires {
 
 namespace gate {
 struct none {};
+// Context-injection gate (GTRM §1.1). The gated quantity u is the whole injection: z_H + x on z_L updates,
+// z_L on z_H updates.
+struct context_scalar {};   // (a) main/new: `L_level.injection_gates` [n+1], init 2.0, g_k for call k of a cycle
+struct context_channel {};  // (b) inputGate 998c2ec: `L_level.context_gate` Linear(D, D), weight 0, bias 2.0
+// Attention output gate (Qwen G1; GTRM §1.2): gate logits are extra output columns of qkv_proj, laid out
+// [Q | G | K | V] as GTRM does; one logit per head (headwise) or per channel (elementwise).
+struct headwise {};
+struct elementwise {};
+template <class Form>
+struct attention {
+  static_assert(std::is_same_v<Form, headwise> || std::is_same_v<Form, elementwise>,
+                "gate::attention<Form>: Form must be gate::headwise or gate::elementwise");
+};
+// GRU-style recurrent update gate (GTRM §1.3), one cell per state (z_L, z_H); Reset adds the reset gate.
+template <bool Reset = false>
+struct recurrent {};
+// Several gates in one model, e.g. GTRM's hybrid: gate::all<gate::attention<gate::elementwise>, gate::recurrent<>>.
+template <class... G>
+struct all {};
+
+// What a gate policy (or a composition) switches on, read by the model with `if constexpr`.
+struct gate_set {
+  int context = 0;          // 0 none, 1 scalar per call, 2 per-channel
+  int attention = 0;        // 0 none, 1 headwise, 2 elementwise
+  int recurrent = 0;        // 0 none, 1 update gate, 2 update + reset gate
+  bool duplicate = false;
+  bool unknown = false;
+  constexpr bool any() const { return context + attention + recurrent > 0; }
+};
+
+namespace detail {
+template <class G> struct traits { static constexpr gate_set value{.unknown = true}; };
+template <> struct traits<none> { static constexpr gate_set value{}; };
+template <> struct traits<context_scalar> { static constexpr gate_set value{.context = 1}; };
+template <> struct traits<context_channel> { static constexpr gate_set value{.context = 2}; };
+template <> struct traits<attention<headwise>> { static constexpr gate_set value{.attention = 1}; };
+template <> struct traits<attention<elementwise>> { static constexpr gate_set value{.attention = 2}; };
+template <bool R> struct traits<recurrent<R>> { static constexpr gate_set value{.recurrent = R ? 2 : 1}; };
+constexpr gate_set merge(gate_set a, gate_set b) {
+  gate_set r;
+  r.duplicate = a.duplicate || b.duplicate || (a.context && b.context) || (a.attention && b.attention) ||
+                (a.recurrent && b.recurrent);
+  r.unknown = a.unknown || b.unknown;
+  r.context = a.context + b.context;
+  r.attention = a.attention + b.attention;
+  r.recurrent = a.recurrent + b.recurrent;
+  return r;
+}
+template <class... G> struct traits<all<G...>> {
+  static constexpr gate_set value = [] { gate_set s{}; ((s = merge(s, traits<G>::value)), ...); return s; }();
+};
+}  // namespace detail
+
+template <class G>
+inline constexpr gate_set set_of = detail::traits<G>::value;
 }  // namespace gate
 
+template <class G>
+concept gate_policy = !gate::set_of<G>.unknown;
+
 namespace halt {
-struct q_head { static constexpr bool continue_target = false; };
-struct q_head_continue { static constexpr bool continue_target = true; };
+// continue_target: train q_continue on the target from an extra forward pass;
+// compare_continue: halt when q_halt > q_continue (else when q_halt > 0).
+struct q_head { static constexpr bool continue_target = false, compare_continue = false; };
+struct q_head_continue { static constexpr bool continue_target = true, compare_continue = true; };
+struct q_compare { static constexpr bool continue_target = false, compare_continue = true; };
 }  // namespace halt
 
 template <class H>
 concept halt_policy = requires { { H::continue_target } -> std::convertible_to<bool>; };
+
+// Whether the halt rule compares q_halt with q_continue (a policy without the field: as continue_target).
+template <class H>
+constexpr bool halt_compares_continue() {
+  if constexpr (requires { { H::compare_continue } -> std::convertible_to<bool>; }) return H::compare_continue;
+  else return H::continue_target;
+}
 
 // Applications of the shared network are numbered k = 0 .. T·(n+1)−1 in execution order; those with
 // k >= first_recorded(T, n) are recorded on the tape and receive gradient. The carry entering the first
@@ -65,5 +141,18 @@ struct full_bptt {   // every application (for gradchecks and ablations)
 
 template <class G>
 concept grad_policy = requires { { G::first_recorded(1, 1) } -> std::convertible_to<int>; };
+
+// Which networks a model has and how it applies them per ACT step (model/recursive.hpp).
+namespace arch {
+// TRM: one network `L_level` (cycles.layers blocks) applied T·(n+1) times.
+struct trm { static constexpr int h_layers = 0; static constexpr bool recursive = true; };
+// HRM: `H_level` (HLayers blocks) for z_H updates, `L_level` (cycles.layers blocks) for z_L updates,
+// in TRM's schedule (T = H_cycles, n = L_cycles).
+template <int HLayers = 4>
+struct hrm { static constexpr int h_layers = HLayers; static constexpr bool recursive = true; };
+// Transformer baseline (transformers_baseline.py): one network `H_level` of cycles.layers blocks, applied
+// once per ACT step as z_H = f(z_H + x); z_L is carried but unused; depth comes from ACT.
+struct transformer { static constexpr int h_layers = 0; static constexpr bool recursive = false; };
+}  // namespace arch
 
 }  // namespace gtrm
