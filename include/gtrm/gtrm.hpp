@@ -8,6 +8,7 @@
 #include "core/param_layout.hpp"
 #include "core/types.hpp"
 #include "core/view.hpp"
+#include "ops/activation.hpp"
 #include "ops/attention.hpp"
 #include "ops/bce_logits.hpp"
 #include "ops/elementwise.hpp"

@@ -6,15 +6,14 @@
 #include <cmath>
 
 #include "../core/types.hpp"
+#include "activation.hpp"
 
 namespace gtrm::ops {
 
 inline double bce_logits_forward(double x, double t) {
   return std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::abs(x)));
 }
-inline double bce_logits_grad(double x, double t) {
-  return 1.0 / (1.0 + std::exp(-x)) - t;
-}
+inline double bce_logits_grad(double x, double t) { return sigmoid(x) - t; }
 
 template <class T>
 double bce_logits_forward(const T* x, const double* t, index_t n, double* out = nullptr) {

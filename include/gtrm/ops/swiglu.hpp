@@ -9,13 +9,11 @@
 #include <cmath>
 
 #include "../core/view.hpp"
+#include "activation.hpp"
 #include "elementwise.hpp"
 #include "linear.hpp"
 
 namespace gtrm::ops {
-
-template <class T>
-inline T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
 
 template <class Be, class T, int I>
 void swiglu_forward(const Be& be, cview<T, 2 * I> gu, view<T, I> s) {
