@@ -18,6 +18,10 @@
 //   recurrent gate    z ← (1−u_g)⊙(r⊙z) + u_g⊙z̃ with u_g, r from [z ; z̃ ; ctx], one cell per state:
 //                     ctx = z_H + mean_tokens(x) for z_L, ctx = z_L (the new one) for z_H
 // With gate::none every line above is the plain TRM's, operation for operation (bit-identical results).
+// Mixer mixer::latent_meta<Inner, cfg> (LMA, VARIANTS.md §3; lma.hpp) runs all of the above in a latent
+// sequence: x is encoded once per ACT step from the token-level embedding (Lt = P + S rows of Dt = hidden)
+// to L rows of D = cfg.width, the states, H_init/L_init and blocks live at (L, D), and the final z_H is
+// decoded back to (Lt, Dt) for the heads. Without it Lt = L and Dt = D and the two levels are one.
 //
 // Applications selected by the Grad policy are recorded on a tape in the workspace; backward walks it in
 // reverse. The carry entering the first recorded application is a constant. `forward` assigns logits/q in
@@ -46,6 +50,8 @@
 #include "block.hpp"
 #include "gates.hpp"
 #include "init.hpp"
+#include "lma.hpp"
+#include "token_io.hpp"
 
 namespace gtrm {
 
@@ -72,10 +78,19 @@ constexpr double const_sqrt(double v) {  // constexpr Newton iteration; std::sqr
 template <class Arch, dims Dims, cycles Cycles, mixer_policy Mixer, gate_policy Gate, halt_policy Halt, class Backend,
           grad_policy Grad, class T>
 class recursive_model {
-  static_assert(validate<Dims, Cycles>());
-  static_assert(!Mixer::is_attention || validate_heads<Dims>());
-
  public:
+  static_assert(validate<Dims, Cycles>());
+  static constexpr bool latent = latent_mixer<Mixer>;
+  static constexpr bool check_token_heads() {
+    if constexpr (!latent && Mixer::is_attention) return validate_heads<Dims>();
+    else return true;
+  }
+  static_assert(check_token_heads());
+  static constexpr mixer::lma_config lma_cfg = [] {
+    if constexpr (latent_mixer<Mixer>) return Mixer::config;
+    else return mixer::lma_config{};
+  }();
+
   using scalar = T;
   using backend_type = Backend;
   using mixer_type = Mixer;
@@ -91,12 +106,28 @@ class recursive_model {
   static_assert(!gates.any() || std::is_same_v<Arch, arch::trm>, "the GTRM gates are defined for the TRM architecture only");
   static_assert(gates.attention == 0 || Mixer::is_attention, "gate::attention needs the attention mixer (mixer::attention)");
 
-  static constexpr int V = Dims.vocab, S = Dims.seq, P = Dims.prefix(), L = P + S, D = Dims.hidden;
+  static constexpr int V = Dims.vocab, S = Dims.seq, P = Dims.prefix();
+  static constexpr int Lt = P + S, Dt = Dims.hidden;         // token level: embedding and heads
+  // recursion level: the states, the blocks, H_init/L_init (= token level without LMA)
+  static constexpr int L = latent ? lma::closest_divisor(static_cast<long>(Lt) * Dt, lma_cfg.length > 0 ? lma_cfg.length : Lt) : Lt;
+  static constexpr int D = latent ? (lma_cfg.width > 0 ? lma_cfg.width : Dt / 2) : Dt;
+  static constexpr int C = Lt * Dt / L;                       // LMA chunk width C'
   static constexpr int E = Dims.emb_ndim();                  // puzzle-table width (0: none)
   static constexpr int E_cols = E > 0 ? E : 1;               // view width for the (possibly absent) puzzle rows
   static constexpr bool attention = Mixer::is_attention;
-  static constexpr int num_heads = attention ? Dims.heads : 0;
-  static constexpr int head_dim = attention ? Dims.head_dim() : 2;
+  static constexpr int num_heads = attention ? (latent && lma_cfg.heads > 0 ? lma_cfg.heads : Dims.heads) : 0;
+  static constexpr int head_dim = attention ? D / num_heads : 2;
+  static_assert(!latent || !std::is_same_v<typename Mixer::position, pos::rope>,
+                "LMA runs the recursion in a latent sequence without positions: use pos::none or pos::learned "
+                "(added to the token-level embedding); RoPE would have to be recomputed for the latent length");
+  static_assert(!latent || (lma_cfg.stack_heads >= 1 && Dt % lma_cfg.stack_heads == 0),
+                "dims.hidden must be divisible by lma_config.stack_heads (head-view stacking cuts hidden into equal slices)");
+  static_assert(!latent || !attention || (num_heads >= 1 && D % num_heads == 0),
+                "lma_config.width must be divisible by the latent attention heads (lma_config.heads, or dims.heads)");
+  static_assert(!latent || !lma_cfg.residual || L == Lt,
+                "lma_config.residual (E_resid) needs the latent length equal to L = puzzle_emb_len + seq: set length to 0");
+  static_assert(!latent || lma_cfg.decoder != mixer::lma_decoder::proj_to_hidden || L == Lt,
+                "the proj_to_hidden decoder maps latent rows to tokens one to one: it needs length 0 (= L)");
   static constexpr int I = swiglu_intermediate(D, Dims.expansion);
   static constexpr int It = attention ? 1 : swiglu_intermediate(L, Dims.expansion);
   static constexpr bool rope = attention && std::is_same_v<position, pos::rope>;
@@ -131,13 +162,15 @@ class recursive_model {
   static constexpr int idx_rec = idx_gate0 + (gates.context == 1 ? 1 : gates.context == 2 ? 2 : 0);
   static constexpr int rec_tensors = gates.recurrent == 2 ? 4 : 2;               // per cell: W_u, b_u[, W_r, b_r]
   static constexpr int rec_index(int cell) { return idx_rec + cell * rec_tensors; }  // cell 0 = z_L, 1 = z_H
+  static constexpr int idx_lma = rec_index(gates.recurrent ? 2 : 0);          // E_chunk W, b [, E_resid W, b], decoder
+  static constexpr int idx_lma_dec = idx_lma + (lma_cfg.residual ? 4 : 2);
   static constexpr auto make_layout() {
-    param_layout<5 + per_layer * total_layers + 10> l;
-    l.add("model.inner.embed_tokens.embedding_weight", V, D);
-    l.add("model.inner.lm_head.weight", V, D);
-    l.add("model.inner.q_head.weight", 2, D);
+    param_layout<5 + per_layer * total_layers + 16> l;
+    l.add("model.inner.embed_tokens.embedding_weight", V, Dt);
+    l.add("model.inner.lm_head.weight", V, Dt);
+    l.add("model.inner.q_head.weight", 2, Dt);
     l.add_vector("model.inner.q_head.bias", 2);
-    if (learned_pos) l.add("model.inner.embed_pos.embedding_weight", L, D);
+    if (learned_pos) l.add("model.inner.embed_pos.embedding_weight", Lt, Dt);
     for (int net = 0; net < nets; ++net) {
       const detail::net_names& nm = (Arch::h_layers > 0 && net == 0) || !recursive ? detail::H_level_names
                                                                                    : detail::L_level_names;
@@ -168,10 +201,26 @@ class recursive_model {
         }
       }
     }
+    if (latent) {
+      l.add("model.inner.lma.chunk_encoder.weight", D, C);
+      l.add_vector("model.inner.lma.chunk_encoder.bias", D);
+      if (lma_cfg.residual) {
+        l.add("model.inner.lma.residual_encoder.weight", D, Dt);
+        l.add_vector("model.inner.lma.residual_encoder.bias", D);
+      }
+      if (lma_cfg.decoder == mixer::lma_decoder::chunk_linear) {
+        l.add("model.inner.lma.chunk_decoder.weight", C, D);
+        l.add_vector("model.inner.lma.chunk_decoder.bias", C);
+      } else {
+        l.add("model.inner.lma_final_proj.weight", Dt, D);
+      }
+    }
     return l;
   }
   static constexpr auto layout = make_layout();
   static constexpr index_t param_count = layout.scalar_count();  // = sum(p.numel()) of model.parameters()
+
+  static constexpr T embed_scale() { return static_cast<T>(detail::const_sqrt(static_cast<double>(Dt))); }  // √hidden
 
   static constexpr const char* h_init_name = "model.inner.H_init";
   static constexpr const char* l_init_name = "model.inner.L_init";
@@ -191,7 +240,8 @@ class recursive_model {
   // The reference initialisation (§1.3), seeded: trunc-normal weights with std 1/sqrt(fan_in), q_head
   // weight 0 and bias −5, puzzle table 0, H_init/L_init trunc-normal std 1. Gates as their sources do:
   // injection_gates 2.0; context_gate weight 0, bias 2.0; recurrence update bias 0, reset bias 1.0 (weights
-  // trunc-normal 1/sqrt(3D)); attention-gate rows of qkv_proj as the rest of qkv_proj.
+  // trunc-normal 1/sqrt(3D)); attention-gate rows of qkv_proj as the rest of qkv_proj. LMA: weights
+  // trunc-normal 1/sqrt(fan_in), biases 0 (a choice; nn.Linear would draw them uniformly).
   void init(std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     params_.zero();
@@ -205,6 +255,7 @@ class recursive_model {
         if (gates.context == 1 && idx == idx_ctx) { std::fill(p.begin(), p.end(), T(2)); continue; }
         if (gates.context == 2 && idx == idx_ctx) continue;                          // weight 0
         if (gates.context == 2 && idx == idx_ctx + 1) { std::fill(p.begin(), p.end(), T(2)); continue; }
+        if (s.ndim == 1 && idx >= idx_lma) continue;                                 // LMA biases: 0
         if (s.ndim == 1) {                                                           // recurrence biases
           const bool reset = (idx - idx_rec) % rec_tensors == 3;
           std::fill(p.begin(), p.end(), reset ? T(1) : T(0));
@@ -280,8 +331,9 @@ class recursive_model {
     std::size_t bytes() const { return mem_.capacity(); }
 
     view<T, D> x, inj;                    // (N, D)
-    view<T, D> zt;                        // (B·S, D) z_H token rows, gathered for lm_head
-    view<T, D> qin, dqin;                 // (B, D) z_H[:, 0]
+    view<T, Dt> xt, dxt;                  // (B·Lt, Dt) token-level embedding and its gradient (= x, dx without LMA)
+    view<T, Dt> zt;                       // (B·S, Dt) z_H token rows, gathered for lm_head
+    view<T, Dt> qin, dqin;                // (B, Dt) z_H[:, 0]
     view<T, V> logits, dlogits;           // (B·S, V)
     view<T, 2> q, dq;                     // (B, 2)
     view<T, E_cols> local, dlocal;        // (B, E) each row's copy of its puzzle embedding, and its gradient
@@ -289,7 +341,11 @@ class recursive_model {
     application scratch_app;
     block_scratch<T, shape> sc;
     view<T, D> dzH, dzL, dx, gA, gB;      // (N, D)
-    view<T, D> dzt;                       // (B·S, D)
+    view<T, Dt> dzt;                      // (B·S, Dt)
+    // LMA (latent models only)
+    view<T, C> z0, chunks;                // (B·L, C) encoder input chunks; decoder output chunks / their gradient
+    view<T, D> enc_a, enc_b, zfin, genc;  // (B·L, D) E_chunk / E_resid outputs, final z_H, backward scratch
+    view<T, Dt> ydec, dyd;                // (B·Lt, Dt) decoded z_H for the heads, its gradient
     view<T, D> xbar, dxbar;               // (B, D) recurrent gate: token mean of x, and its gradient
     view<T, D> gC, gD, gE, gF, gG;        // (N, D) gate backward scratch
     view<T, 3 * D> dcat;                  // (N, 3D) recurrent gate backward scratch
@@ -299,9 +355,20 @@ class recursive_model {
       const index_t n = b * L;
       x = a.take<T, D>(n);
       inj = a.take<T, D>(n);
-      zt = a.take<T, D>(b * S);
-      qin = a.take<T, D>(b);
-      dqin = a.take<T, D>(b);
+      zt = a.take<T, Dt>(b * S);
+      qin = a.take<T, Dt>(b);
+      dqin = a.take<T, Dt>(b);
+      if constexpr (latent) {
+        xt = a.take<T, Dt>(b * Lt);
+        z0 = a.take<T, C>(n);
+        chunks = a.take<T, C>(n);
+        enc_a = a.take<T, D>(n);
+        if constexpr (lma_cfg.residual) enc_b = a.take<T, D>(n);
+        zfin = a.take<T, D>(n);
+        ydec = a.take<T, Dt>(b * Lt);
+      } else {
+        xt = x;
+      }
       logits = a.take<T, V>(b * S);
       dlogits = a.take<T, V>(b * S);
       q = a.take<T, 2>(b);
@@ -318,7 +385,14 @@ class recursive_model {
       dx = a.take<T, D>(n);
       gA = a.take<T, D>(n);
       gB = a.take<T, D>(n);
-      dzt = a.take<T, D>(b * S);
+      dzt = a.take<T, Dt>(b * S);
+      if constexpr (latent) {
+        dxt = a.take<T, Dt>(b * Lt);
+        dyd = a.take<T, Dt>(b * Lt);
+        genc = a.take<T, D>(n);
+      } else {
+        dxt = dx;
+      }
       if constexpr (gates.context > 0) gF = a.take<T, D>(n);
       if constexpr (gates.context == 2) gG = a.take<T, D>(n);
       if constexpr (gates.recurrent > 0) {
@@ -358,44 +432,31 @@ class recursive_model {
     if (Mode::records && !ws.with_tape())
       throw std::logic_error("model forward(with_grad) needs a workspace planned with a tape");
     const index_t n = batch * L;
-    embed(ws, inputs, puzzle_ids, batch);
+    token_io::embed(*this, ws, inputs, puzzle_ids, batch);
+    if constexpr (latent) lma::encode(*this, ws, batch);
     if constexpr (gates.recurrent > 0) token_mean(ws, batch);
     for (int k = 0; k < apps_per_step; ++k) {
       application& app = (Mode::records && k >= first_recorded) ? ws.tape[k - first_recorded] : ws.scratch_app;
       apply(ws, app, k, z_h.slice(0, n), z_l.slice(0, n), batch);
     }
-    output_heads(ws, z_h, batch);
+    if constexpr (latent) token_io::heads(*this, ws, lma::decode(*this, ws, z_h, batch), batch);
+    else token_io::heads(*this, ws, z_h, batch);
   }
 
   // ---- backward: from ws.dlogits (B·S, V) and ws.dq (B, 2) to grads() and ws.dlocal ----
   // `inputs` are the token ids the forward saw (the embedding's scatter needs them).
   void backward(workspace& ws, const std::int32_t* inputs, index_t batch) {
-    const index_t n = batch * L, bs = batch * S;
-    T* g = grads_.data();
-    const T* p = params_.data();
-    // heads
-    auto dzt = ws.dzt.slice(0, bs);
-    ops::fill<Backend, T, D>(be_, dzt, T(0));
-    ops::linear_backward<Backend, T, D, V>(be_, ws.zt.slice(0, bs), tensor<D>(p, idx_lm), ws.dlogits.slice(0, bs), dzt,
-                                           tensor<D>(g, idx_lm));
-    auto dqin = ws.dqin.slice(0, batch);
-    ops::fill<Backend, T, D>(be_, dqin, T(0));
-    ops::linear_backward<Backend, T, D, 2>(be_, ws.qin.slice(0, batch), tensor<D>(p, idx_qw), ws.dq.slice(0, batch), dqin,
-                                           tensor<D>(g, idx_qw), tensor<1>(g, idx_qb));
+    const index_t n = batch * L;
     auto dzh = ws.dzH.slice(0, n), dzl = ws.dzL.slice(0, n), dx = ws.dx.slice(0, n);
+    if constexpr (latent) {   // heads -> token-level gradient -> decoder -> latent dz_H
+      token_io::heads_backward(*this, ws, ws.dyd.slice(0, batch * Lt), batch);
+      lma::decode_backward(*this, ws, dzh, batch);
+    } else {
+      token_io::heads_backward(*this, ws, dzh, batch);
+    }
     ops::fill<Backend, T, D>(be_, dzl, T(0));
     ops::fill<Backend, T, D>(be_, dx, T(0));
     if constexpr (gates.recurrent > 0) ops::fill<Backend, T, D>(be_, ws.dxbar.slice(0, batch), T(0));
-    be_.parallel_for(batch, [&](index_t b) {
-      for (int r = 0; r < L; ++r) {
-        T* dst = dzh.row(b * L + r);
-        const T* src = r >= P ? dzt.row(b * S + r - P) : nullptr;
-        for (int c = 0; c < D; ++c) dst[c] = src ? src[c] : T(0);
-      }
-      T* d0 = dzh.row(b * L);
-      const T* s0 = dqin.row(b);
-      for (int c = 0; c < D; ++c) d0[c] += s0[c];
-    });
     // the recorded applications, last first
     for (int r = recorded_apps - 1; r >= 0; --r) apply_backward(ws, ws.tape[r], first_recorded + r, dzh, dzl, dx, batch);
     if constexpr (gates.recurrent > 0) {  // x̄ = mean over the L rows of each sample: dx[b, l] += dx̄[b] / L
@@ -406,7 +467,8 @@ class recursive_model {
         for (int c = 0; c < D; ++c) d[c] += s[c] * inv;
       });
     }
-    embed_backward(ws, inputs, batch);
+    if constexpr (latent) lma::encode_backward(*this, ws, batch);
+    token_io::embed_backward(*this, ws, inputs, batch);
   }
 
  private:
@@ -421,7 +483,6 @@ class recursive_model {
   cview<T, head_dim> cos_table() const { return cview<T, head_dim>(rope_cos_.data(), L); }
   cview<T, head_dim> sin_table() const { return cview<T, head_dim>(rope_sin_.data(), L); }
 
-  static constexpr T embed_scale() { return static_cast<T>(detail::const_sqrt(static_cast<double>(D))); }
 
   // One application of the schedule (n = B·L rows of z_h, z_l).
   void apply(workspace& ws, application& app, int k, view<T, D> z_h, view<T, D> z_l, index_t batch) const {
@@ -558,59 +619,6 @@ class recursive_model {
     });
   }
 
-  void embed(workspace& ws, const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t batch) const {
-    const T* p = params_.data();
-    auto x = ws.x.slice(0, batch * L);
-    if constexpr (E > 0)
-      ops::puzzle_prefix_forward<E, P, D, L, Backend, T>(be_, cview<T, E>(puzzle_table_.data(), num_puzzle_ids_), puzzle_ids,
-                                                       ws.local.slice(0, batch), T(1), x);
-    const auto emb = tensor<D>(p, idx_embed);
-    be_.parallel_for(batch, [&](index_t b) {
-      for (int s = 0; s < S; ++s) {
-        const T* src = emb.row(inputs[b * S + s]);
-        T* dst = x.row(b * L + P + s);
-        for (int c = 0; c < D; ++c) dst[c] = src[c];
-      }
-    });
-    const T scale = embed_scale();
-    be_.parallel_for(batch * L, [&](index_t r) {
-      T* row = x.row(r);
-      if constexpr (learned_pos) {
-        const T* pos = tensor<D>(p, idx_pos).row(r % L);
-        const T f = static_cast<T>(pos::learned::factor);
-        for (int c = 0; c < D; ++c) row[c] = scale * (f * (row[c] + pos[c]));
-      } else {
-        for (int c = 0; c < D; ++c) row[c] = scale * row[c];
-      }
-    });
-  }
-
-  void embed_backward(workspace& ws, const std::int32_t* ids, index_t batch) {
-    T* g = grads_.data();
-    T scale = embed_scale();
-    if constexpr (learned_pos) scale *= static_cast<T>(pos::learned::factor);
-    auto dx = ws.dx.slice(0, batch * L);
-    // d emb = scale · dx; tokens scatter into the embedding table, the prefix into each row's puzzle copy
-    auto de = tensor<D>(g, idx_embed);
-    for (index_t b = 0; b < batch; ++b)
-      for (int s = 0; s < S; ++s) {
-        T* dst = de.row(ids[b * S + s]);
-        const T* src = dx.row(b * L + P + s);
-        for (int c = 0; c < D; ++c) dst[c] += scale * src[c];
-      }
-    if constexpr (learned_pos) {
-      auto dpos = tensor<D>(g, idx_pos);
-      be_.parallel_for(L, [&](index_t l) {
-        T* dst = dpos.row(l);
-        for (index_t b = 0; b < batch; ++b) {
-          const T* src = dx.row(b * L + l);
-          for (int c = 0; c < D; ++c) dst[c] += scale * src[c];
-        }
-      });
-    }
-    if constexpr (E > 0) ops::puzzle_prefix_backward<E, P, D, L, Backend, T>(be_, dx, scale, ws.dlocal.slice(0, batch));
-  }
-
   void run_network(workspace& ws, application& app, int net, index_t n) const {
     const T* p = params_.data();
     cview<T, D> in = app.h0.slice(0, n);
@@ -641,24 +649,6 @@ class recursive_model {
       cur = din;
     }
     return din;
-  }
-
-  void output_heads(workspace& ws, view<T, D> z_h, index_t batch) const {
-    const T* p = params_.data();
-    auto zt = ws.zt.slice(0, batch * S);
-    auto qin = ws.qin.slice(0, batch);
-    be_.parallel_for(batch, [&](index_t b) {
-      for (int s = 0; s < S; ++s) {
-        const T* src = z_h.row(b * L + P + s);
-        T* dst = zt.row(b * S + s);
-        for (int c = 0; c < D; ++c) dst[c] = src[c];
-      }
-      const T* src = z_h.row(b * L);
-      T* dst = qin.row(b);
-      for (int c = 0; c < D; ++c) dst[c] = src[c];
-    });
-    ops::linear_forward<Backend, T, D, V>(be_, zt, tensor<D>(p, idx_lm), ws.logits.slice(0, batch * S));
-    ops::linear_forward<Backend, T, D, 2>(be_, qin, tensor<D>(p, idx_qw), tensor<1>(p, idx_qb), ws.q.slice(0, batch));
   }
 
   Backend be_;

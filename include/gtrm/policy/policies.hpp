@@ -3,6 +3,7 @@
 //
 //   pos::rope / pos::learned / pos::none        positional encoding (TRM_REFERENCE.md §1.5)
 //   mixer::attention<Pos> / mixer::token_mlp<Pos> the token mixer of each block (§1.6)
+//   mixer::latent_meta<Inner, lma_config>         LMA: the recursion in a latent sequence (VARIANTS.md §3)
 //   gate::none                                    no gating: the plain TRM
 //   gate::context_scalar                          GTRM input gate (a): h = z + σ(g_k)·u, one scalar per call index
 //   gate::context_channel                         GTRM input gate (b): h = z + σ(z W_cᵀ + b_c) ⊙ u
@@ -38,10 +39,43 @@ template <position_policy Pos = pos::none>
 struct token_mlp { using position = Pos; static constexpr bool is_attention = false; };
 }  // namespace mixer
 
+// Latent Meta Attention (VARIANTS.md §3, model/lma.hpp): the recursion runs in a latent sequence of
+// L' ≈ length rows of width `width`, built once per ACT step from the input embedding by head-view stacking
+// (stack_heads slices), flatten, re-chunk and a chunk encoder; a decoder maps the final z_H back to tokens.
+// Choices the public description leaves open are fields here (defaults: what the HRM_LMA port does, §3.3).
+namespace mixer {
+enum class lma_decoder {
+  chunk_linear,    // chunks = z_H W_oᵀ + b_o, inverse resequencing (works for any L')
+  proj_to_hidden,  // z_H W_pᵀ per latent row, the HRM port's lma_final_proj (needs L' = L)
+};
+struct lma_config {
+  int stack_heads = 4;      // nh_s (lma_heads): channel slices stacked along the sequence
+  int length = 0;           // target latent length L' (0: L); the closest divisor of L·D is taken
+  int width = 0;            // latent width d' (0: hidden / 2, the port's default)
+  int heads = 0;            // attention heads in latent space (0: dims.heads)
+  bool relu = true;         // E_chunk (and E_resid) activation: ReLU (RL/PointNet/HRM) or identity (BERT/ViT)
+  bool residual = false;    // E_resid: X' += act(Y W_rᵀ + b_r), needs L' = L ("unclean" reading (i), §3.3)
+  lma_decoder decoder = lma_decoder::chunk_linear;
+};
+template <class Inner, lma_config Config = lma_config{}>
+struct latent_meta {
+  using inner = Inner;                        // the mixer of the latent blocks
+  using position = typename Inner::position;  // pos::none or pos::learned (added at token level); no RoPE
+  static constexpr bool is_attention = Inner::is_attention;
+  static constexpr lma_config config = Config;
+};
+}  // namespace mixer
+
 template <class M>
 concept mixer_policy = requires {
   typename M::position;
   { M::is_attention } -> std::convertible_to<bool>;
+};
+
+template <class M>
+concept latent_mixer = mixer_policy<M> && requires {
+  typename M::inner;
+  { M::config } -> std::convertible_to<mixer::lma_config>;
 };
 
 namespace gate {

@@ -1,0 +1,224 @@
+// LMA (mixer::latent_meta, model/lma.hpp, VARIANTS.md §3): the compile-time divisor search, the resequencing
+// against its definition (torch.cat(torch.split(Y, dk, -1), dim=1) then view/chunk), gradchecks in double of
+// whole latent models (chunk decoder with L' ≠ L, residual encoder with the projection decoder, gates in latent
+// space), the encoder's output, parameter counts (§3.5) and names, and training through act_step/trainer.
+#include <doctest/doctest.h>
+
+#include <gtrm/cpu.hpp>
+#include <gtrm/model/act.hpp>
+#include <gtrm/model/trm.hpp>
+#include <gtrm/train/trainer.hpp>
+
+#include <cmath>
+#include <random>
+#include <type_traits>
+
+#include "gradcheck.hpp"
+
+using namespace gtrm;
+
+namespace {
+
+// Lt = 2 + 4 = 6 token rows of Dt = 4; stacking 2 slices of dk = 2; L·D = 24
+inline constexpr dims tiny{.vocab = 5, .seq = 4, .puzzle_emb_len = 2, .puzzle_emb_ndim = 6, .hidden = 4, .heads = 2, .expansion = 1};
+inline constexpr cycles tiny_cycles{.h = 2, .l = 2, .layers = 2, .max_act_steps = 3};
+
+using chunked = mixer::latent_meta<mixer::attention<pos::none>, mixer::lma_config{.stack_heads = 2, .length = 3, .width = 4, .heads = 2}>;
+using resid = mixer::latent_meta<mixer::token_mlp<pos::none>,
+                                 mixer::lma_config{.stack_heads = 2, .length = 0, .width = 6, .residual = true,
+                                                   .decoder = mixer::lma_decoder::proj_to_hidden}>;
+using linear_enc = mixer::latent_meta<mixer::attention<pos::learned>,
+                                      mixer::lma_config{.stack_heads = 2, .length = 4, .width = 4, .heads = 2, .relu = false}>;
+
+template <class Mixer, class Gate = gate::none, class Grad = grad::full_bptt>
+using latent_trm = trm<tiny, tiny_cycles, Mixer, Gate, halt::q_head, cpu, Grad, double>;
+
+template <class M>
+void check_gradient(const char* label, double tol = 1e-6) {
+  constexpr index_t B = 2;
+  M m(3);
+  m.init(7);
+  std::mt19937_64 rng(99);
+  std::normal_distribution<double> nd(0.0, 0.05), nd5(0.0, 0.5);
+  for (auto& v : m.params()) v += nd(rng);
+  for (auto& v : m.puzzle_table()) v += nd5(rng);
+  typename M::workspace ws(B);
+  std::vector<std::int32_t> inputs{1, 2, 3, 4, 0, 4, 4, 2}, pids{2, 0};
+  const index_t n = B * M::L;
+  const auto zh0 = testing::random_vector(n * M::D, rng), zl0 = testing::random_vector(n * M::D, rng);
+  const auto wl = testing::random_vector(B * M::S * M::V, rng), wq = testing::random_vector(B * 2, rng);
+  std::vector<double> zh, zl;
+  auto loss = [&] {
+    zh = zh0;
+    zl = zl0;
+    m.forward(no_grad, ws, view<double, M::D>(zh.data(), n), view<double, M::D>(zl.data(), n), inputs.data(), pids.data(), B);
+    double acc = 0;
+    for (index_t i = 0; i < B * M::S * M::V; ++i) acc += wl[i] * ws.logits[i];
+    for (index_t i = 0; i < B * 2; ++i) acc += wq[i] * ws.q[i];
+    return acc;
+  };
+  zh = zh0;
+  zl = zl0;
+  m.forward(with_grad, ws, view<double, M::D>(zh.data(), n), view<double, M::D>(zl.data(), n), inputs.data(), pids.data(), B);
+  std::copy(wl.begin(), wl.end(), ws.dlogits.begin());
+  std::copy(wq.begin(), wq.end(), ws.dq.begin());
+  m.zero_grads();
+  for (auto& v : ws.dlocal) v = 0;
+  m.backward(ws, inputs.data(), B);
+  auto r = testing::gradcheck_spans({m.params().span()}, loss, {std::span<const double>(m.grads().span())}, 1e-6);
+  INFO("params: rel = " << r.rel << ", |g| = " << r.norm);
+  CHECK(r.rel < tol);
+  for (std::size_t i = M::idx_lma; i < M::layout.count; ++i) {  // the LMA tensors on their own
+    const auto& s = M::layout[i];
+    std::span<double> p(m.params().data() + s.offset, static_cast<std::size_t>(s.size()));
+    auto rg = testing::gradcheck_spans({p}, loss, {std::span<const double>(m.grads().data() + s.offset, p.size())}, 1e-6);
+    INFO(s.full_name() << ": rel = " << rg.rel << ", |g| = " << rg.norm);
+    CHECK(rg.rel < tol);
+  }
+  std::vector<double> dtable(m.puzzle_table().size(), 0.0);
+  for (index_t b = 0; b < B; ++b)
+    for (int e = 0; e < M::E; ++e) dtable[pids[b] * M::E + e] += ws.dlocal(b, e);
+  auto rp = testing::gradcheck_spans({m.puzzle_table().span()}, loss, {std::span<const double>(dtable)}, 1e-6);
+  INFO("puzzle table: rel = " << rp.rel);
+  CHECK(rp.rel < tol);
+  std::printf("gradcheck LMA %-44s L' %d  d' %d  rel %.2e  puzzle rel %.2e\n", label, M::L, M::D, r.rel, rp.rel);
+}
+
+}  // namespace
+
+TEST_CASE("lma: closest divisor search (target, target-1, target+1, ...)") {
+  static_assert(lma::closest_divisor(97 * 512, 97) == 97);
+  static_assert(lma::closest_divisor(97 * 512, 50) == 64);    // 64 is 14 away, 32 is 18 away
+  static_assert(lma::closest_divisor(97 * 512, 48) == 32 || lma::closest_divisor(97 * 512, 48) == 64);
+  static_assert(lma::closest_divisor(24, 5) == 4);            // tie 4 / 6: the smaller one is tried first
+  static_assert(lma::closest_divisor(24, 7) == 6);
+  static_assert(lma::closest_divisor(24, 100) == 24);
+  CHECK(latent_trm<chunked>::L == 3);
+  CHECK(latent_trm<chunked>::C == 8);
+  CHECK(latent_trm<resid>::L == 6);
+  CHECK(latent_trm<resid>::C == 4);
+  CHECK(latent_trm<linear_enc>::L == 4);
+  CHECK(latent_trm<linear_enc>::C == 6);
+  CHECK(latent_trm<chunked>::Lt == 6);
+  CHECK(latent_trm<chunked>::Dt == 4);
+}
+
+TEST_CASE("lma: the resequencing is head-view stacking, flatten, re-chunk; scatter inverts gather") {
+  constexpr int Lt = 6, Dt = 4, nh = 2, dk = 2, B = 2;
+  std::vector<double> y(B * Lt * Dt);
+  for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<double>(i);
+  for (int Lp : {3, 4, 8}) {
+    // reference: S[b, h·Lt + l, :] = Y[b, l, h·dk : (h+1)·dk]; flatten; chunk rows of C
+    std::vector<double> flat;
+    for (int b = 0; b < B; ++b)
+      for (int h = 0; h < nh; ++h)
+        for (int l = 0; l < Lt; ++l)
+          for (int j = 0; j < dk; ++j) flat.push_back(y[static_cast<std::size_t>((b * Lt + l) * Dt + h * dk + j)]);
+    auto check = [&](auto lp) {
+      constexpr int LP = decltype(lp)::value, C = Lt * Dt / LP;
+      std::vector<double> z0(B * LP * C), back(y.size(), -1);
+      lma::gather<Lt, Dt, nh, LP>(cpu{}, cview<double, Dt>(y.data(), B * Lt), view<double, C>(z0.data(), B * LP));
+      CHECK(z0 == flat);
+      lma::scatter<Lt, Dt, nh, LP>(cpu{}, cview<double, C>(z0.data(), B * LP), view<double, Dt>(back.data(), B * Lt));
+      CHECK(back == y);
+    };
+    if (Lp == 3) check(std::integral_constant<int, 3>{});
+    if (Lp == 4) check(std::integral_constant<int, 4>{});
+    if (Lp == 8) check(std::integral_constant<int, 8>{});
+  }
+}
+
+TEST_CASE("gradcheck: LMA, chunk encoder + chunk decoder, L' = 3 < L = 6, attention") { check_gradient<latent_trm<chunked>>("chunk enc/dec, attention"); }
+TEST_CASE("gradcheck: LMA, residual encoder + projection decoder, L' = L, token MLP") { check_gradient<latent_trm<resid>>("E_resid + proj decoder, token MLP"); }
+TEST_CASE("gradcheck: LMA, identity activation, learned positions, L' = 4") { check_gradient<latent_trm<linear_enc>>("linear encoder, learned positions"); }
+TEST_CASE("gradcheck: LMA with gates in latent space (context channel + headwise attention + recurrent)") {
+  check_gradient<latent_trm<chunked, gate::all<gate::context_channel, gate::attention<gate::headwise>, gate::recurrent<true>>>>(
+      "+ channel, headwise, recurrent/reset gates");
+}
+
+TEST_CASE("lma: the latent input is ReLU(E_chunk(chunks of x)) and the states live at (L', d')") {
+  using M = latent_trm<chunked, gate::none, grad::last_cycle>;
+  M m(3);
+  m.init(2);
+  constexpr index_t B = 2;
+  typename M::workspace ws(B);
+  std::vector<std::int32_t> inputs{1, 2, 3, 4, 0, 4, 4, 2}, pids{2, 0};
+  act_carry<M> c(B);
+  CHECK(c.z_h.size() == B * 3 * 4);
+  CHECK(m.h_init().size() == 4);
+  std::vector<double> zh(B * M::L * M::D, 0.1), zl(zh.size(), -0.1);
+  m.forward(no_grad, ws, view<double, M::D>(zh.data(), B * M::L), view<double, M::D>(zl.data(), B * M::L), inputs.data(), pids.data(), B);
+  std::vector<double> z0(B * M::L * M::C);
+  lma::gather<M::Lt, M::Dt, 2, M::L>(cpu{}, cview<double, M::Dt>(ws.xt.data(), B * M::Lt), view<double, M::C>(z0.data(), B * M::L));
+  const auto& w = M::layout[static_cast<std::size_t>(M::layout.find("model.inner.lma.chunk_encoder.weight"))];
+  const auto& b = M::layout[static_cast<std::size_t>(M::layout.find("model.inner.lma.chunk_encoder.bias"))];
+  double worst = 0;
+  for (index_t r = 0; r < B * M::L; ++r)
+    for (int o = 0; o < M::D; ++o) {
+      double a = m.params()[b.offset + o];
+      for (int k = 0; k < M::C; ++k) a += z0[static_cast<std::size_t>(r * M::C + k)] * m.params()[w.offset + o * M::C + k];
+      worst = std::max(worst, std::abs(std::max(a, 0.0) - ws.x(r, o)));
+    }
+  CHECK(worst < 1e-14);
+}
+
+TEST_CASE("lma: parameter counts (VARIANTS.md §3.5) and names") {
+  // TRM Sudoku with L' = L = 97 and d' = 256 (§3.5's example): block parameters 6.8 M -> 1.7 M
+  static constexpr dims sudoku{.vocab = 11, .seq = 81, .hidden = 512, .heads = 8};
+  static constexpr cycles c{.h = 3, .l = 6, .layers = 2};
+  using lat = mixer::latent_meta<mixer::attention<pos::none>, mixer::lma_config{.stack_heads = 4, .length = 97, .width = 256}>;
+  using M = trm<sudoku, c, lat, gate::none, halt::q_head, cpu>;
+  constexpr index_t H = 512, L = 97, dp = 256, Cp = L * H / L, Ip = 768;  // I(256) = find_multiple(683, 256)
+  constexpr index_t heads_io = 2 * 11 * H + 2 * H + 2;
+  constexpr index_t block = 4 * dp * dp + 3 * dp * Ip;
+  static_assert(M::L == 97 && M::D == 256 && M::C == 512 && M::I == 768 && M::head_dim == 32);
+  CHECK(2 * block == 1703936);                                  // "6.8 M -> 1.7 M"
+  CHECK(M::param_count == heads_io + 2 * block + (Cp * dp + dp) + (dp * Cp + Cp));
+  // with E_resid (H·d' + d') and the HRM port's projection decoder (d'·H) instead of the chunk decoder
+  using R = trm<sudoku, c,
+                mixer::latent_meta<mixer::attention<pos::none>,
+                                   mixer::lma_config{.stack_heads = 4, .width = 256, .residual = true,
+                                                     .decoder = mixer::lma_decoder::proj_to_hidden}>,
+                gate::none, halt::q_head, cpu>;
+  CHECK(R::param_count == heads_io + 2 * block + (Cp * dp + dp) + (H * dp + dp) + dp * H);
+  // a shorter latent sequence: L' = 64 (closest divisor of 97·512 to 50), C' = 776
+  using S = trm<sudoku, c, mixer::latent_meta<mixer::attention<pos::none>, mixer::lma_config{.length = 50, .width = 256}>,
+                gate::none, halt::q_head, cpu>;
+  static_assert(S::L == 64 && S::C == 776);
+  CHECK(S::param_count == heads_io + 2 * block + (776 * dp + dp) + (dp * 776 + 776));
+  CHECK(M::layout.find("model.inner.lma.chunk_encoder.weight") >= 0);
+  CHECK(M::layout.find("model.inner.lma.chunk_decoder.bias") >= 0);
+  CHECK(R::layout.find("model.inner.lma.residual_encoder.weight") >= 0);
+  CHECK(R::layout.find("model.inner.lma_final_proj.weight") >= 0);
+  CHECK(M::layout.find("model.inner.L_level.layers.1.self_attn.qkv_proj.weight") >= 0);
+  CHECK(M::layout[static_cast<std::size_t>(M::layer_index(0, 0))].rows == 3 * 256);
+}
+
+TEST_CASE("lma: a latent model trains through the unchanged trainer") {
+  static constexpr dims d{.vocab = 6, .seq = 6, .puzzle_emb_len = 2, .puzzle_emb_ndim = 16, .hidden = 16, .heads = 2, .expansion = 2};
+  using M = trm<d, cycles{.h = 2, .l = 1, .layers = 1, .max_act_steps = 2},
+                mixer::latent_meta<mixer::attention<pos::none>, mixer::lma_config{.stack_heads = 2, .length = 4, .width = 16}>,
+                gate::none, halt::q_head, cpu>;
+  static_assert(M::L == 4 && M::C == 32);
+  M m(1);
+  m.init(0);
+  train::train_config cfg{.global_batch_size = 16, .total_steps = 400, .lr = 3e-3, .lr_warmup_steps = 20, .weight_decay = 0.01,
+                          .puzzle_emb_lr = 1e-2, .halt_exploration_prob = 0.1, .ema = false, .seed = 3};
+  train::trainer<M> tr(m, cfg);
+  std::mt19937_64 rng(1);
+  std::uniform_int_distribution<int> tok(1, 5);
+  std::vector<std::int32_t> in(16 * 6), lab(in.size()), ids(16, 0);
+  double first = 0, last = 0;
+  for (int k = 0; k < 400; ++k) {
+    for (int b = 0; b < 16; ++b)
+      for (int s = 0; s < 6; ++s) { in[b * 6 + s] = tok(rng); }
+    for (int b = 0; b < 16; ++b)
+      for (int s = 0; s < 6; ++s) lab[b * 6 + s] = in[b * 6 + 5 - s];
+    const auto r = tr.train_batch({in.data(), lab.data(), ids.data(), 16});
+    REQUIRE(std::isfinite(r.loss));
+    if (k < 20) first += r.metrics.lm_loss;
+    if (k >= 380) last += r.metrics.lm_loss;
+  }
+  std::printf("LMA reversal task (L' = 4 < L = 8): lm_loss over the first/last 20 steps %.2f -> %.2f\n", first, last);
+  CHECK(last < 0.7 * first);
+}
