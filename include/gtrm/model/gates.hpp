@@ -20,13 +20,13 @@
 
 #include "../concepts.hpp"
 #include "../core/view.hpp"
+#include "../ops/activation.hpp"
 #include "../ops/elementwise.hpp"
 #include "../ops/linear.hpp"
 
 namespace gtrm::gates {
 
-template <class T>
-inline T sigmoid(T x) { return T(1) / (T(1) + std::exp(-x)); }
+using ops::sigmoid;
 
 // ---- context-injection gate, scalar ----
 

@@ -1,0 +1,35 @@
+// e^x in a form the compiler vectorises: Cephes' expf (range reduction x = n·ln2 + r, |r| ≤ ln2/2, a degree-6
+// polynomial for e^r, 2^n built in the exponent bits). Within 2 ulp of std::exp for float; double uses std::exp.
+// Why: std::exp is a libm call per element, which keeps softmax, sigmoid and SwiGLU loops scalar; this version
+// is branch-free, so `for (j) p[j] = poly_exp(s[j])` becomes AVX code. The rounding of n uses an integer
+// conversion, not the 1.5·2^23 trick, so -ffast-math cannot fold it away.
+// Inputs are clamped to [−87.3, 88.3]: e^x below 2^−126 returns ≈1e−38 instead of a denormal or 0 (harmless where
+// it is used: softmax weights and sigmoids, whose results are then below 1e−38 relative); NaN stays NaN.
+#pragma once
+#include <bit>
+#include <cmath>
+#include <cstdint>
+
+namespace gtrm::ops {
+
+inline float poly_exp(float x) {
+  x = x < -87.3f ? -87.3f : x;
+  x = x > 88.3f ? 88.3f : x;
+  const float fx = x * 1.44269504088896341f;
+  const std::int32_t n = static_cast<std::int32_t>(fx + (fx >= 0.0f ? 0.5f : -0.5f));
+  const float nf = static_cast<float>(n);
+  float r = x - nf * 0.693359375f;  // ln2 in two parts: exact high part, then the correction
+  r = r + nf * 2.12194440e-4f;
+  float y = 1.9875691500e-4f;
+  y = y * r + 1.3981999507e-3f;
+  y = y * r + 8.3334519073e-3f;
+  y = y * r + 4.1665795894e-2f;
+  y = y * r + 1.6666665459e-1f;
+  y = y * r + 5.0000001201e-1f;
+  y = y * r * r + r + 1.0f;
+  return y * std::bit_cast<float>(static_cast<std::uint32_t>(n + 127) << 23);
+}
+
+inline double poly_exp(double x) { return std::exp(x); }
+
+}  // namespace gtrm::ops
