@@ -6,6 +6,7 @@
 // copied, and every key without '/' that the model does not know is an error — a checkpoint of another
 // architecture never loads partially.
 #pragma once
+#include <filesystem>
 #include <map>
 #include <set>
 #include <type_traits>
@@ -125,6 +126,17 @@ inline std::int64_t stored_puzzle_rows(const safetensors_reader& f, const char* 
   for (const auto& k : f.names())
     if (detail::strip_prefix(k) == name) return f.info(k).shape.at(0);
   return 1;
+}
+
+// A compiled model with the weights of a checkpoint file: the puzzle table is sized from the file, and every
+// tensor must match the type's architecture (load_state_dict's errors name the first that does not).
+//   auto model = gtrm::io::load_model<gtrm::presets::sudoku6_demo<gtrm::cpu>>("run/model.safetensors");
+template <class Model>
+Model load_model(const std::filesystem::path& path) {
+  safetensors_reader f(path);
+  Model m(stored_puzzle_rows(f));
+  load_state_dict(m, f);
+  return m;
 }
 
 }  // namespace gtrm::io

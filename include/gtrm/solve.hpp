@@ -1,0 +1,331 @@
+// Inference: run a trained model on puzzles, one ACT step at a time, with the test-time knobs the reference lacks.
+//
+//   gtrm::solve_options o{.max_steps = 16, .adaptive = true, .trajectory = true};
+//   gtrm::solve_result r = gtrm::solve(model, tokens, o);       // r.prediction, r.steps, r.confidence, r.trajectory
+//
+// One ACT step is one forward of the model from the carried (z_H, z_L), starting at (H_init, L_init):
+//   fixed steps (default): exactly max_steps steps (0 = the model's max_act_steps, as the reference's evaluation);
+//   adaptive: a row stops at the first step whose Q head says halt (q_halt > 0, or q_halt > q_continue for the
+//     halt policies that compare), and at max_steps at the latest;
+//   max_steps above max_act_steps simply keeps carrying: more recursion than the model was trained with.
+// confidence = sigmoid(q_halt) of the step a row stopped at: the model's own estimate that its answer is exact.
+//
+// Voting: a puzzle is solved in several symmetric versions (token_augmentation: a permutation of positions and a
+// relabelling of tokens, e.g. Sudoku digit/row/column shuffles or the 8 dihedral maze transforms); each prediction is
+// mapped back and identical answers vote. The winner is the answer with most votes (an optional `accept` predicate,
+// e.g. "is a valid Sudoku", ranks accepted answers first), ties broken by mean confidence.
+//
+// The solver allocates its workspace and carry once (batch_solver) and never during a step.
+#pragma once
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <numeric>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "core/buffer.hpp"
+#include "core/grad_mode.hpp"
+#include "ops/activation.hpp"
+#include "policy/policies.hpp"
+
+namespace gtrm {
+
+struct solve_options {
+  int max_steps = 0;            // ACT steps at most (0: the model's max_act_steps); may exceed max_act_steps
+  bool adaptive = false;        // stop each puzzle at the first step where the Q head halts
+  int min_steps = 1;            // adaptive halting never stops before this step
+  bool trajectory = false;      // record every step's prediction and Q values
+  std::int32_t puzzle_id = 0;   // puzzle-embedding row (0 = the blank identifier; Sudoku/Maze use it for all)
+};
+
+struct solve_step {
+  int step = 0;                          // 1-based ACT step
+  std::vector<std::int32_t> prediction;  // argmax tokens (S)
+  double q_halt = 0, q_continue = 0;     // logits
+  double confidence = 0;                 // sigmoid(q_halt)
+};
+
+struct solve_result {
+  std::vector<std::int32_t> prediction;  // the answer: argmax tokens of the last step run for this puzzle (S)
+  int steps = 0;                         // ACT steps used
+  double q_halt = 0, q_continue = 0;     // logits at that step
+  double confidence = 0;                 // sigmoid(q_halt) at that step
+  bool halted = false;                   // stopped because the Q head said so (adaptive), not by the step limit
+  std::vector<solve_step> trajectory;    // every step up to `steps`, when asked
+};
+
+
+// Solves up to max_batch puzzles at once with one allocation at construction.
+template <class Model>
+class batch_solver {
+ public:
+  using T = typename Model::scalar;
+  static constexpr int S = Model::S, L = Model::L, D = Model::D;
+
+  batch_solver(const Model& m, index_t max_batch)
+      : m_(m), ws_(max_batch, false), z_h_(max_batch * L * D), z_l_(max_batch * L * D),
+        ids_(static_cast<std::size_t>(max_batch)), done_(static_cast<std::size_t>(max_batch)) {}
+
+  index_t max_batch() const { return ws_.max_batch(); }
+
+  // inputs: n·S token ids; puzzle_ids: n ids or null (then opt.puzzle_id for every row).
+  std::vector<solve_result> solve(const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t n,
+                                  const solve_options& opt) {
+    if (n < 1 || n > max_batch())
+      throw std::invalid_argument("batch_solver: " + std::to_string(n) + " puzzles, the solver holds 1.." +
+                                  std::to_string(max_batch()));
+    const int max_steps = opt.max_steps > 0 ? opt.max_steps : Model::cycles_v.max_act_steps;
+    for (index_t b = 0; b < n; ++b) {
+      ids_[static_cast<std::size_t>(b)] = puzzle_ids ? puzzle_ids[b] : opt.puzzle_id;
+      for (int l = 0; l < L; ++l) {
+        std::copy(m_.h_init().begin(), m_.h_init().end(), z_h_.data() + (b * L + l) * D);
+        std::copy(m_.l_init().begin(), m_.l_init().end(), z_l_.data() + (b * L + l) * D);
+      }
+    }
+    std::vector<solve_result> out(static_cast<std::size_t>(n));
+    std::fill(done_.begin(), done_.end(), 0);
+    index_t running = n;
+    for (int step = 1; step <= max_steps && running > 0; ++step) {
+      m_.forward(no_grad, ws_, view<T, D>(z_h_.data(), n * L), view<T, D>(z_l_.data(), n * L), inputs, ids_.data(), n);
+      for (index_t b = 0; b < n; ++b) {
+        if (done_[static_cast<std::size_t>(b)]) continue;
+        auto& r = out[static_cast<std::size_t>(b)];
+        r.steps = step;
+        r.q_halt = static_cast<double>(ws_.q(b, 0));
+        r.q_continue = static_cast<double>(ws_.q(b, 1));
+        r.confidence = ops::sigmoid(r.q_halt);
+        argmax_row(b, r.prediction);
+        if (opt.trajectory) r.trajectory.push_back({step, r.prediction, r.q_halt, r.q_continue, r.confidence});
+        const bool q_says_halt = halt_compares_continue<typename Model::halt_type>() ? r.q_halt > r.q_continue
+                                                                                   : r.q_halt > 0;
+        if (opt.adaptive && step >= opt.min_steps && q_says_halt) {
+          r.halted = true;
+          done_[static_cast<std::size_t>(b)] = 1;
+          --running;
+        }
+      }
+    }
+    return out;
+  }
+
+ private:
+  void argmax_row(index_t b, std::vector<std::int32_t>& pred) const {
+    pred.resize(S);
+    for (int s = 0; s < S; ++s) {
+      const T* x = ws_.logits.row(b * S + s);
+      int best = 0;
+      for (int v = 1; v < Model::V; ++v)
+        if (x[v] > x[best]) best = v;
+      pred[static_cast<std::size_t>(s)] = best;
+    }
+  }
+
+  const Model& m_;
+  typename Model::workspace ws_;
+  buffer<T> z_h_, z_l_;
+  std::vector<std::int32_t> ids_;
+  std::vector<std::uint8_t> done_;
+};
+
+// One puzzle of Model::S tokens.
+template <class Model>
+solve_result solve(const Model& m, std::span<const std::int32_t> puzzle, const solve_options& opt = {}) {
+  if (puzzle.size() != static_cast<std::size_t>(Model::S))
+    throw std::invalid_argument("solve: the puzzle has " + std::to_string(puzzle.size()) + " tokens, the model reads " +
+                                std::to_string(Model::S));
+  batch_solver<Model> s(m, 1);
+  return std::move(s.solve(puzzle.data(), nullptr, 1, opt).front());
+}
+
+// ---- voting over symmetric versions of a puzzle ----
+
+// out[i] = token_map[in[source[i]]]; the inverse maps a prediction of the transformed puzzle back.
+struct token_augmentation {
+  std::vector<int> source;              // a permutation of 0..S-1
+  std::vector<std::int32_t> token_map;  // a permutation of 0..V-1
+
+  std::vector<std::int32_t> apply(std::span<const std::int32_t> in) const {
+    std::vector<std::int32_t> out(source.size());
+    for (std::size_t i = 0; i < source.size(); ++i) out[i] = map(in[static_cast<std::size_t>(source[i])]);
+    return out;
+  }
+  std::vector<std::int32_t> invert(std::span<const std::int32_t> pred) const {
+    std::vector<std::int32_t> inv(token_map.size());
+    for (std::size_t t = 0; t < token_map.size(); ++t) inv[static_cast<std::size_t>(token_map[t])] = static_cast<std::int32_t>(t);
+    std::vector<std::int32_t> out(source.size());
+    for (std::size_t i = 0; i < source.size(); ++i) {
+      const auto p = pred[i];
+      out[static_cast<std::size_t>(source[i])] = p >= 0 && static_cast<std::size_t>(p) < inv.size() ? inv[static_cast<std::size_t>(p)] : p;
+    }
+    return out;
+  }
+
+ private:
+  std::int32_t map(std::int32_t t) const {
+    return t >= 0 && static_cast<std::size_t>(t) < token_map.size() ? token_map[static_cast<std::size_t>(t)] : t;
+  }
+};
+
+inline token_augmentation identity_augmentation(int seq, int vocab) {
+  token_augmentation a;
+  a.source.resize(static_cast<std::size_t>(seq));
+  a.token_map.resize(static_cast<std::size_t>(vocab));
+  std::iota(a.source.begin(), a.source.end(), 0);
+  std::iota(a.token_map.begin(), a.token_map.end(), 0);
+  return a;
+}
+
+// Validity-preserving shuffles of an n x n Sudoku with box_h x box_w boxes, in the reference's tokens (0 PAD, 1 blank,
+// 2..n+1 digits): digits relabelled, bands (box_h rows) and the rows inside each band permuted, stacks and the columns
+// inside them likewise, and, when the boxes are square, a transpose. `count` versions, the identity first; seeded.
+inline std::vector<token_augmentation> sudoku_augmentations(int n, int box_h, int box_w, int count, std::uint64_t seed) {
+  if (n < 1 || box_h < 1 || box_w < 1 || n % box_h || n % box_w)
+    throw std::invalid_argument("sudoku_augmentations: boxes of " + std::to_string(box_h) + "x" + std::to_string(box_w) +
+                                " do not tile a " + std::to_string(n) + "x" + std::to_string(n) + " grid");
+  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+  const auto next = [&state](std::uint64_t bound) {  // splitmix64 modulo bound (the bias is far below 1e-15)
+    state += 0x9E3779B97F4A7C15ull;
+    std::uint64_t z = state;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return static_cast<std::size_t>(z % bound);
+  };
+  const auto shuffled = [&](int k) {
+    std::vector<int> p(static_cast<std::size_t>(k));
+    std::iota(p.begin(), p.end(), 0);
+    for (std::size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[next(i)]);
+    return p;
+  };
+  // rows: band order, then the row order inside each band
+  const auto line_order = [&](int block) {
+    const auto blocks = shuffled(n / block);
+    std::vector<int> lines;
+    for (int bk : blocks)
+      for (int r : shuffled(block)) lines.push_back(bk * block + r);
+    return lines;
+  };
+  std::vector<token_augmentation> out;
+  out.push_back(identity_augmentation(n * n, n + 2));
+  for (int k = 1; k < count; ++k) {
+    token_augmentation a;
+    const auto rows = line_order(box_h), cols = line_order(box_w);
+    const bool transpose = box_h == box_w && next(2) == 1;
+    a.source.resize(static_cast<std::size_t>(n * n));
+    for (int r = 0; r < n; ++r)
+      for (int c = 0; c < n; ++c) {
+        const int sr = rows[static_cast<std::size_t>(r)], sc = cols[static_cast<std::size_t>(c)];
+        a.source[static_cast<std::size_t>(r * n + c)] = transpose ? sc * n + sr : sr * n + sc;
+      }
+    const auto digits = shuffled(n);
+    a.token_map = {0, 1};
+    for (int d = 0; d < n; ++d) a.token_map.push_back(digits[static_cast<std::size_t>(d)] + 2);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+// The 8 dihedral transforms of a side x side grid (tokens unchanged), in the reference's numbering
+// (data/dihedral.hpp): 0 identity, 1-3 rotations, 4 fliplr, 5 flipud, 6 transpose, 7 anti-transpose.
+inline std::vector<token_augmentation> dihedral_augmentations(int side, int vocab, int count = 8) {
+  std::vector<token_augmentation> out;
+  const int n = side;
+  for (int t = 0; t < std::min(count, 8); ++t) {
+    token_augmentation a = identity_augmentation(n * n, vocab);
+    for (int i = 0; i < n; ++i)
+      for (int j = 0; j < n; ++j) {
+        int r = i, c = j;
+        switch (t) {
+          case 1: r = j; c = n - 1 - i; break;
+          case 2: r = n - 1 - i; c = n - 1 - j; break;
+          case 3: r = n - 1 - j; c = i; break;
+          case 4: c = n - 1 - j; break;
+          case 5: r = n - 1 - i; break;
+          case 6: r = j; c = i; break;
+          case 7: r = n - 1 - j; c = n - 1 - i; break;
+          default: break;
+        }
+        a.source[static_cast<std::size_t>(i * n + j)] = r * n + c;
+      }
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+struct vote_candidate {
+  std::vector<std::int32_t> prediction;  // in the original puzzle's frame
+  int votes = 0;
+  double mean_confidence = 0;
+  bool accepted = true;
+};
+
+struct voted_result {
+  solve_result best;                     // the winning version's result, prediction mapped back
+  std::vector<vote_candidate> ranking;   // distinct answers, best first
+  int versions = 0;
+};
+
+// Solves every version in one batch and votes. `accept` (optional) ranks answers it accepts above the others.
+template <class Model>
+voted_result solve_voting(const Model& m, std::span<const std::int32_t> puzzle, std::span<const token_augmentation> augs,
+                          const solve_options& opt = {},
+                          const std::function<bool(std::span<const std::int32_t>)>& accept = {}) {
+  if (augs.empty()) throw std::invalid_argument("solve_voting: no augmentations (include the identity)");
+  if (puzzle.size() != static_cast<std::size_t>(Model::S))
+    throw std::invalid_argument("solve_voting: the puzzle has " + std::to_string(puzzle.size()) +
+                                " tokens, the model reads " + std::to_string(Model::S));
+  const auto n = static_cast<index_t>(augs.size());
+  std::vector<std::int32_t> inputs;
+  inputs.reserve(augs.size() * puzzle.size());
+  for (const auto& a : augs) {
+    if (a.source.size() != puzzle.size()) throw std::invalid_argument("solve_voting: an augmentation of another length");
+    const auto v = a.apply(puzzle);
+    inputs.insert(inputs.end(), v.begin(), v.end());
+  }
+  batch_solver<Model> s(m, n);
+  auto results = s.solve(inputs.data(), nullptr, n, opt);
+  voted_result out;
+  out.versions = static_cast<int>(n);
+  std::map<std::vector<std::int32_t>, std::size_t> where;
+  std::vector<std::size_t> first_of;  // which version first produced each candidate
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    auto back = augs[i].invert(results[i].prediction);
+    auto [it, fresh] = where.emplace(back, out.ranking.size());
+    if (fresh) {
+      out.ranking.push_back({std::move(back), 0, 0.0, true});
+      first_of.push_back(i);
+    }
+    auto& c = out.ranking[it->second];
+    ++c.votes;
+    c.mean_confidence += results[i].confidence;
+  }
+  for (auto& c : out.ranking) {
+    c.mean_confidence /= c.votes;
+    if (accept) c.accepted = accept(c.prediction);
+  }
+  std::vector<std::size_t> order(out.ranking.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const auto &x = out.ranking[a], &y = out.ranking[b];
+    if (x.accepted != y.accepted) return x.accepted;
+    if (x.votes != y.votes) return x.votes > y.votes;
+    return x.mean_confidence > y.mean_confidence;
+  });
+  std::vector<vote_candidate> ranked;
+  for (auto k : order) ranked.push_back(out.ranking[k]);
+  // the best answer's representative: the first version that produced it, with its trajectory mapped back
+  const std::size_t rep = first_of[order.front()];
+  out.best = std::move(results[rep]);
+  out.best.prediction = ranked.front().prediction;
+  out.best.confidence = ranked.front().mean_confidence;
+  for (auto& st : out.best.trajectory) st.prediction = augs[rep].invert(st.prediction);
+  out.ranking = std::move(ranked);
+  return out;
+}
+
+}  // namespace gtrm

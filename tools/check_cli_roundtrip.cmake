@@ -1,0 +1,147 @@
+# A tiny end-to-end run of the gtrm program on a generated 4x4 Sudoku set: data -> train -> eval -> solve (text, JSON
+# checked against docs/solve.schema.json, SVG) -> info -> plot, and the bad inputs that need a model: wrong puzzle
+# length or alphabet, a checkpoint of another task, a training state given as a checkpoint, an existing run, a full
+# disk (a file-size limit) while saving -- each one line on stderr, a non-zero exit and no half-written files.
+#   -DGTRM=<gtrm> -DWORK=<scratch> -DSOURCE=<source tree>
+include(${CMAKE_CURRENT_LIST_DIR}/cli_test_lib.cmake)
+include(${CMAKE_CURRENT_LIST_DIR}/json_schema.cmake)
+file(REMOVE_RECURSE ${WORK})
+file(MAKE_DIRECTORY ${WORK})
+
+gtrm_run(ok data generate sudoku --size 4 --givens 10 --num-train 3000 --num-test 200 --seed 11 --output-dir ${WORK}/data4
+         --csv-dir ${WORK}/csv4)
+gtrm_expect_file(${WORK}/data4/train/dataset.json)
+gtrm_run(ok train --preset sudoku4-test --data ${WORK}/data4 --out ${WORK}/run --steps 200 --eval-every 100 --log-every 50)
+foreach(f config.json metrics.jsonl model.safetensors train_state.safetensors train_state.json
+          checkpoints/step_100.safetensors checkpoints/step_200.safetensors)
+  gtrm_expect_file(${WORK}/run/${f})
+endforeach()
+if(NOT ERR MATCHES "held-out exact accuracy")
+  message(FATAL_ERROR "gtrm train printed no evaluation:\n${ERR}")
+endif()
+file(STRINGS ${WORK}/run/metrics.jsonl lines)
+list(LENGTH lines n)
+if(NOT n EQUAL 6)  # 4 progress reports + 2 evaluations
+  message(FATAL_ERROR "metrics.jsonl has ${n} lines, expected 6:\n${lines}")
+endif()
+list(GET lines 2 first_eval)
+string(JSON first_token GET "${first_eval}" accuracy)
+file(READ ${WORK}/run/config.json cfg)
+string(JSON preset GET "${cfg}" preset)
+string(JSON steps GET "${cfg}" steps)
+string(JSON hidden GET "${cfg}" model hidden_size)
+if(NOT preset STREQUAL "sudoku4-test" OR NOT steps EQUAL 200 OR NOT hidden EQUAL 32)
+  message(FATAL_ERROR "config.json does not hold the resolved configuration:\n${cfg}")
+endif()
+
+# eval: the reference's metric, as JSON
+gtrm_run(ok eval ${WORK}/run/model.safetensors --data ${WORK}/data4 --json)
+string(JSON exact GET "${OUT}" exact_accuracy)
+string(JSON token GET "${OUT}" token_accuracy)
+string(JSON examples GET "${OUT}" examples)
+message(STATUS "4x4 test model: held-out token accuracy ${first_token} after 100 steps, ${token} after 200 (exact ${exact})")
+if(NOT examples EQUAL 200)
+  message(FATAL_ERROR "eval saw ${examples} examples, expected 200")
+endif()
+# 10 of 16 cells are given: copying them and guessing the rest scores 0.72; a model that learned scores more, and
+# more with training (the tiny test model needs thousands of steps for exact answers, the demo shows those)
+if(NOT token GREATER 0.75 OR NOT token GREATER first_token)
+  message(FATAL_ERROR "the 4x4 test model did not learn: token accuracy ${first_token} -> ${token}")
+endif()
+gtrm_run(ok eval ${WORK}/run --data ${WORK}/data4 --steps 8 --max-examples 64 --quiet)  # a run directory works too
+if(NOT OUT MATCHES "64 examples, exact accuracy")
+  message(FATAL_ERROR "gtrm eval --max-examples 64 printed:\n${OUT}")
+endif()
+
+# solve: a puzzle of the test CSV, as text, JSON (schema), SVG; from stdin and a file
+file(STRINGS ${WORK}/csv4/test.csv rows)
+list(GET rows 1 row)
+string(REPLACE "," ";" fields "${row}")
+list(GET fields 1 puzzle)
+list(GET fields 2 answer)
+gtrm_run(ok solve ${WORK}/run/model.safetensors ${puzzle} --trajectory)
+if(NOT OUT MATCHES "ACT steps, confidence" OR NOT OUT MATCHES "trajectory" OR NOT OUT MATCHES "step 4 q")
+  message(FATAL_ERROR "gtrm solve text output:\n${OUT}")
+endif()
+gtrm_run(ok solve ${WORK}/run/model.safetensors ${puzzle} --trajectory --format json)
+file(READ ${SOURCE}/docs/solve.schema.json schema)
+gtrm_json_validate("${OUT}" "${schema}" "$" errors)
+if(errors)
+  message(FATAL_ERROR "solve --format json does not match docs/solve.schema.json:\n${errors}\n${OUT}")
+endif()
+string(JSON traj LENGTH "${OUT}" puzzles 0 trajectory)
+string(JSON solution GET "${OUT}" puzzles 0 solution)
+string(LENGTH "${solution}" len)
+if(NOT traj EQUAL 4 OR NOT len EQUAL 16)
+  message(FATAL_ERROR "solve JSON: ${traj} trajectory steps (expected 4), solution '${solution}'")
+endif()
+# all the knobs, a CSV file with answers, voting; JSON still valid
+gtrm_run(ok solve ${WORK}/run/model.safetensors --file ${WORK}/csv4/test.csv --format json --steps 9 --adaptive --vote 4)
+gtrm_json_validate("${OUT}" "${schema}" "$" errors)
+if(errors)
+  message(FATAL_ERROR "solve --vote/--adaptive JSON does not match the schema:\n${errors}")
+endif()
+string(JSON answered GET "${OUT}" summary answered)
+string(JSON agreeing GET "${OUT}" puzzles 0 votes agreeing)
+if(NOT answered EQUAL 200 OR agreeing LESS 1)
+  message(FATAL_ERROR "solve --file test.csv: ${answered} answered (expected 200), votes ${agreeing}")
+endif()
+execute_process(COMMAND ${CMAKE_COMMAND} -E echo "${puzzle}" COMMAND ${GTRM} solve ${WORK}/run/model.safetensors
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+if(NOT rc EQUAL 0 OR NOT out MATCHES "stdin:1")
+  message(FATAL_ERROR "gtrm solve from stdin: rc ${rc}\n${out}\n${err}")
+endif()
+gtrm_run(ok solve ${WORK}/run/model.safetensors ${puzzle} --trajectory --format svg -o ${WORK}/solve.svg)
+file(READ ${WORK}/solve.svg svg)
+if(NOT svg MATCHES "^<svg" OR NOT svg MATCHES "</svg>")
+  message(FATAL_ERROR "solve --format svg wrote no SVG")
+endif()
+
+# info, plot
+gtrm_run(ok info ${WORK}/run/model.safetensors)
+if(NOT OUT MATCHES "sudoku4-test \\(compiled in" OR NOT OUT MATCHES "parameters" OR NOT OUT MATCHES "200 of 200 steps")
+  message(FATAL_ERROR "gtrm info:\n${OUT}")
+endif()
+gtrm_run(ok info ${WORK}/run --json)
+string(JSON params GET "${OUT}" parameters)
+if(params LESS 1000)
+  message(FATAL_ERROR "gtrm info --json: parameters ${params}")
+endif()
+gtrm_run(ok plot ${WORK}/run)
+gtrm_expect_file(${WORK}/run/curves.svg)
+
+# bad puzzles and mismatched inputs
+gtrm_expect_error("argument 1: a 4x4 Sudoku has 16 cells, got 15" solve ${WORK}/run/model.safetensors 123412341234123)
+gtrm_expect_error("'7' \\(cell 2\\) is not a digit 1-4" solve ${WORK}/run/model.safetensors 1712341234123412)
+gtrm_expect_error("a 4x4 Sudoku has 16 cells, got 36" solve ${WORK}/run/model.safetensors 123456123456123456123456123456123456)
+file(WRITE ${WORK}/puzzles.txt "1.3.\n..2.\n")
+gtrm_expect_error("puzzles.txt:1: a 4x4 Sudoku has 16 cells, got 8" solve ${WORK}/run/model.safetensors --file ${WORK}/puzzles.txt)
+gtrm_expect_error("puzzle file .*nothing.txt does not exist" solve ${WORK}/run/model.safetensors --file ${WORK}/nothing.txt)
+gtrm_expect_error("train_state.safetensors is a training state, not a checkpoint" solve ${WORK}/run/train_state.safetensors ${puzzle})
+gtrm_run(ok data generate sudoku --size 6 --givens 20 --num-train 40 --num-test 8 --output-dir ${WORK}/data6)
+gtrm_expect_error("dataset .*data6 has seq_len 36 and vocab 8, but preset sudoku4-test \\(sudoku 4x4\\) reads seq_len 16 and vocab 6"
+                  eval ${WORK}/run/model.safetensors --data ${WORK}/data6)
+gtrm_run(ok data generate maze --size 4 --num-train 20 --num-test 4 --min-path-length 2 --wall-prob 0.2 --output-dir ${WORK}/maze4)
+gtrm_expect_error("does not look like Sudoku" eval ${WORK}/run/model.safetensors --data ${WORK}/maze4)
+gtrm_expect_error("already holds a run: continue it with --resume"
+                  train --preset sudoku4-test --data ${WORK}/data4 --out ${WORK}/run --steps 10)
+gtrm_run(ok train --resume ${WORK}/run)
+if(NOT ERR MATCHES "already finished at step 200")
+  message(FATAL_ERROR "resuming a finished run:\n${ERR}")
+endif()
+
+# a full disk while saving: a file-size limit makes the checkpoint write fail (EFBIG); the error is one line, the
+# run directory keeps no temporary and no partial checkpoint
+execute_process(COMMAND sh -c "ulimit -f 40 && exec \"$0\" \"$@\"" ${GTRM} train --preset sudoku4-test --data ${WORK}/data4
+                        --out ${WORK}/full --steps 4 --quiet
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+string(REGEX REPLACE "\n$" "" err "${err}")
+if(rc EQUAL 0 OR NOT err MATCHES "^gtrm: error: cannot write .*safetensors.*File too large" OR err MATCHES "\n")
+  message(FATAL_ERROR "a write beyond the file-size limit: rc ${rc}, stderr:\n${err}")
+endif()
+gtrm_expect_no_temporaries(${WORK})
+if(EXISTS ${WORK}/full/model.safetensors OR EXISTS ${WORK}/full/train_state.safetensors)
+  message(FATAL_ERROR "a failed save left a checkpoint behind")
+endif()
+message(STATUS "full disk: ${err}")
+message(STATUS "gtrm round trip passed")

@@ -1,0 +1,141 @@
+// `gtrm eval CKPT --data DIR`: exact and token accuracy of a checkpoint on a dataset split (Sudoku, Maze), or ARC
+// pass@K with the reference's voting over augmented versions, plus submission.json. The test-time knobs of
+// `gtrm solve` apply: --steps N (also beyond the trained max_act_steps), --adaptive Q-head halting, --vote K
+// (Sudoku/Maze: K symmetric versions of every puzzle). Defaults reproduce the reference's evaluation.
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include <gtrm/cpu.hpp>
+#include <gtrm/data/loader.hpp>
+#include <gtrm/eval/accuracy.hpp>
+#include <gtrm/eval/arc_submission.hpp>
+#include <gtrm/eval/arc_vote.hpp>
+#include <gtrm/io/state_dict.hpp>
+#include <gtrm/solve.hpp>
+
+#include "common.hpp"
+#include "registry.hpp"
+
+namespace gtrm::cli {
+
+struct eval_request {
+  const io::safetensors_reader* file = nullptr;
+  fs::path data;
+  std::string split = "test";
+  index_t batch = 256;
+  std::int64_t max_examples = 0;   // 0: all
+  int steps = 0;                   // 0: the model's max_act_steps
+  bool adaptive = false;
+  int min_steps = 1;
+  int vote = 0;
+  std::uint64_t seed = 0;
+  bool json_out = false;
+  std::string submission;          // ARC: where to write submission.json ("" = DIR-less default below)
+  std::vector<int> pass_ks = {1, 2, 5, 10, 100, 1000};
+  bool quiet = false;
+};
+
+template <class Model>
+int run_eval(const preset_entry& p, const eval_request& rq) {
+  using clock = std::chrono::steady_clock;
+  const task_shape t = p.shape();
+  if (rq.batch < 1) throw cli_error("--batch must be at least 1");
+  if (rq.steps < 0 || rq.min_steps < 1 || rq.vote < 0) throw cli_error("--steps, --min-steps and --vote must be positive");
+  if (rq.vote > 1 && t.kind == task_kind::arc) throw cli_error("--vote is for Sudoku and mazes; ARC always votes over its augmentations");
+  const auto split = load_split_for(rq.data, rq.split, p);
+  const io::safetensors_reader& f = *rq.file;
+  const auto rows = io::stored_puzzle_rows(f);
+  if (Model::E > 0 && rows < split.metadata.num_puzzle_identifiers)
+    throw cli_error("checkpoint " + f.path().string() + " has " + std::to_string(rows) + " puzzle embeddings but dataset " +
+                    rq.data.string() + " uses " + std::to_string(split.metadata.num_puzzle_identifiers) +
+                    " identifiers: it was trained on other data");
+  Model m(rows);
+  io::load_state_dict(m, f);
+
+  const auto t0 = clock::now();
+  status_line status(rq.quiet);
+  solve_options o{.max_steps = rq.steps, .adaptive = rq.adaptive, .min_steps = rq.min_steps};
+  const int max_steps = rq.steps > 0 ? rq.steps : Model::cycles_v.max_act_steps;
+  eval::accuracy acc;
+  std::int64_t examples = 0, act_steps = 0;
+  std::optional<eval::arc_evaluator> arc;
+  if (t.kind == task_kind::arc) arc.emplace(eval::arc_evaluator::from_dataset(rq.data, 2, rq.pass_ks));
+
+  const auto& meta = split.metadata;
+  data::test_loader loader(split.data, meta, {.seed = 0, .global_batch_size = rq.batch});
+  loader.begin();
+  batch_solver<Model> solver(m, rq.vote > 1 ? std::max(rq.vote, 1) : rq.batch);
+  const auto augs = rq.vote <= 1 ? std::vector<token_augmentation>{}
+                    : t.kind == task_kind::sudoku ? sudoku_augmentations(t.side, t.box_h, t.box_w, rq.vote, rq.seed)
+                                                  : dihedral_augmentations(t.side, t.vocab, rq.vote);
+  const std::size_t total = rq.max_examples > 0 ? std::min<std::size_t>(static_cast<std::size_t>(rq.max_examples), split.data.num_examples())
+                                                : split.data.num_examples();
+  data::batch b;
+  std::vector<std::int32_t> preds;
+  while (examples < static_cast<std::int64_t>(total) && loader.next(b)) {
+    const auto n = std::min<index_t>(b.rows, static_cast<index_t>(total) - examples);
+    if (n <= 0) break;
+    preds.assign(static_cast<std::size_t>(n * Model::S), 0);
+    std::vector<double> q(static_cast<std::size_t>(n));
+    if (rq.vote > 1) {
+      for (index_t r = 0; r < n; ++r) {
+        std::span<const std::int32_t> in(b.inputs + r * Model::S, Model::S);
+        auto v = solve_voting(m, in, augs, o);
+        std::copy(v.best.prediction.begin(), v.best.prediction.end(), preds.begin() + r * Model::S);
+        q[static_cast<std::size_t>(r)] = v.best.q_halt;
+        act_steps += v.best.steps;
+      }
+    } else {
+      const auto rs = solver.solve(b.inputs, b.puzzle_identifiers, n, o);
+      for (index_t r = 0; r < n; ++r) {
+        const auto& res = rs[static_cast<std::size_t>(r)];
+        std::copy(res.prediction.begin(), res.prediction.end(), preds.begin() + r * Model::S);
+        q[static_cast<std::size_t>(r)] = res.q_halt;
+        act_steps += res.steps;
+      }
+    }
+    acc.add(preds.data(), b.labels, static_cast<std::size_t>(n), static_cast<std::size_t>(Model::S));
+    if (arc) arc->update(b.puzzle_identifiers, b.inputs, preds.data(), q.data(), static_cast<std::size_t>(n));
+    examples += n;
+    char line[160];
+    std::snprintf(line, sizeof line, "evaluated %lld/%zu examples, exact accuracy so far %.2f%%", static_cast<long long>(examples),
+                  total, 100 * acc.exact_accuracy());
+    status.update(line);
+  }
+  status.finish();
+  const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+
+  ojson out{{"checkpoint", f.path().string()}, {"preset", p.name}, {"task", t.name()}, {"data", rq.data.string()},
+            {"split", rq.split}, {"examples", examples}, {"exact_accuracy", acc.exact_accuracy()},
+            {"token_accuracy", acc.token_accuracy()}, {"mean_act_steps", examples ? static_cast<double>(act_steps) / static_cast<double>(examples) : 0.0},
+            {"max_steps", max_steps}, {"adaptive", rq.adaptive}, {"vote", rq.vote}, {"seconds", secs}};
+  std::string arc_text;
+  if (arc) {
+    const auto res = arc->result();
+    ojson pass = ojson::object();
+    for (std::size_t i = 0; i < res.ks.size(); ++i) pass["pass@" + std::to_string(res.ks[i])] = res.pass[i];
+    out["arc"] = {{"tasks", res.tasks}, {"test_inputs", res.test_inputs}, {"inputs_without_votes", res.inputs_without_votes},
+                  {"pass", pass}};
+    const fs::path sub = rq.submission.empty() ? fs::path("submission.json") : fs::path(rq.submission);
+    write_file_atomic(sub, eval::arc_submission_json(arc->submission()));
+    out["submission"] = sub.string();
+    for (std::size_t i = 0; i < res.ks.size(); ++i) arc_text += (i ? ", " : "") + ("pass@" + std::to_string(res.ks[i])) + " " + percent_text(res.pass[i]);
+    arc_text += " over " + std::to_string(res.tasks) + " tasks; wrote " + sub.string();
+  }
+  if (rq.json_out) {
+    std::printf("%s\n", out.dump(2).c_str());
+  } else {
+    std::printf("%s on %s/%s: %lld examples, exact accuracy %s, token accuracy %s, %.2f ACT steps per puzzle (%.1fs)\n",
+                p.name.c_str(), rq.data.string().c_str(), rq.split.c_str(), static_cast<long long>(examples),
+                percent_text(acc.exact_accuracy()).c_str(), percent_text(acc.token_accuracy()).c_str(),
+                out["mean_act_steps"].get<double>(), secs);
+    if (arc) std::printf("ARC: %s\n", arc_text.c_str());
+  }
+  return 0;
+}
+
+}  // namespace gtrm::cli

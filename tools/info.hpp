@@ -1,0 +1,118 @@
+// `gtrm info CKPT`: what a checkpoint holds (architecture, parameter count, the preset it needs and whether this
+// gtrm has it compiled in) and where it came from (training steps, data, evaluation, version), from its metadata
+// alone; a run directory reads its model.safetensors.
+#pragma once
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+#include <gtrm/io/safetensors.hpp>
+#include <gtrm/io/state_dict.hpp>
+
+#include "common.hpp"
+#include "registry.hpp"
+
+namespace gtrm::cli {
+
+inline std::string thousands(std::int64_t v) {
+  std::string s = std::to_string(v), out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (i && (s.size() - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
+}
+
+inline int run_info(const std::string& path_text, bool as_json) {
+  fs::path path = path_text;
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw cli_error("checkpoint " + path.string() + " does not exist");
+  if (fs::is_directory(path, ec)) {
+    if (!fs::exists(path / "model.safetensors", ec)) throw cli_error(path.string() + " is a directory without model.safetensors");
+    path /= "model.safetensors";
+  }
+  const io::safetensors_reader f(path);
+  const auto& meta = f.metadata();
+  const auto get = [&](const char* k) {
+    auto it = meta.find(k);
+    return it == meta.end() ? std::string() : it->second;
+  };
+  std::int64_t params = 0, table_rows = 0, table_width = 0;
+  for (const auto& name : f.names()) {
+    if (name.find('/') != std::string::npos) continue;
+    const auto& t = f.info(name);
+    const std::string n = io::detail::strip_prefix(name);
+    if (n == "model.inner.puzzle_emb.weights") {
+      table_rows = t.shape.empty() ? 0 : t.shape[0];
+      table_width = t.shape.size() > 1 ? t.shape[1] : 0;
+    } else if (n != "model.inner.H_init" && n != "model.inner.L_init") {
+      params += t.numel();
+    }
+  }
+  ojson cfg = nullptr;
+  if (!get("config").empty()) {
+    try {
+      cfg = ojson::parse(get("config"));
+    } catch (const std::exception&) {
+      cfg = nullptr;
+    }
+  }
+  std::string preset = get(meta_preset);
+  bool compiled = false;
+  const preset_entry* entry = nullptr;
+  for (const auto* p : compiled_presets())
+    if ((!preset.empty() && p->name == preset) || (preset.empty() && cfg.is_object() && config_equal(json::parse(p->config_json), cfg))) {
+      entry = p;
+      compiled = true;
+      if (preset.empty()) preset = p->name;
+      break;
+    }
+  ojson out{{"checkpoint", path.string()}, {"bytes", static_cast<std::int64_t>(fs::file_size(path, ec))},
+            {"format", get("gtrm_format")}, {"preset", preset.empty() ? ojson(nullptr) : ojson(preset)},
+            {"compiled_in", compiled}, {"task", get(meta_task).empty() ? (entry ? ojson(entry->shape().name()) : ojson(nullptr)) : ojson(get(meta_task))},
+            {"config", cfg}, {"parameters", params}, {"puzzle_embeddings", {{"rows", table_rows}, {"width", table_width}}}};
+  ojson prov = ojson::object();
+  for (const auto& [k, v] : meta)
+    if (k != "config" && k != "gtrm_format" && k != "train.run_config") prov[k] = v;
+  out["metadata"] = prov;
+  if (!get("train.run_config").empty()) {
+    try {
+      out["run_config"] = ojson::parse(get("train.run_config"));
+    } catch (const std::exception&) {
+    }
+  }
+  if (as_json) {
+    std::printf("%s\n", out.dump(2).c_str());
+    return 0;
+  }
+  const auto row = [](const char* k, const std::string& v) { std::printf("%-14s %s\n", k, v.c_str()); };
+  row("checkpoint", path.string() + " (" + thousands(out["bytes"].get<std::int64_t>() / 1024) + " KiB)");
+  if (preset.empty()) row("preset", "unknown: no compiled preset has this architecture");
+  else row("preset", preset + (compiled ? " (compiled in" + (entry ? ": " + entry->description : std::string()) + ")" : " (NOT compiled into this gtrm)"));
+  if (!out["task"].is_null()) row("task", out["task"].get<std::string>());
+  if (entry) row("architecture", entry->architecture);
+  if (cfg.is_object()) row("config", cfg.dump());
+  row("parameters", thousands(params) + " trainable; puzzle embeddings " + thousands(table_rows) + " x " + std::to_string(table_width));
+  if (!get("train.step").empty()) {
+    std::string s = get("train.step") + (get("train.total_steps").empty() ? "" : " of " + get("train.total_steps")) + " steps";
+    if (!get("gtrm.created").empty()) s += ", saved " + get("gtrm.created");
+    row("trained", s);
+  }
+  if (!get("data.path").empty())
+    row("data", get("data.path") + (get("data.train_examples").empty() ? "" : " (" + get("data.train_examples") + " training examples)"));
+  if (!get("eval.exact_accuracy").empty())
+    row("evaluation", "step " + get("eval.step") + ": exact accuracy " + percent_text(std::stod(get("eval.exact_accuracy"))) +
+                          ", token accuracy " + percent_text(std::stod(get("eval.accuracy"))) + " on " + get("eval.examples") +
+                          " held-out examples");
+  if (out.contains("run_config")) {
+    const auto& rc = out["run_config"];
+    std::string s;
+    for (const char* k : {"batch", "lr", "lr_warmup_steps", "weight_decay", "ema_rate", "loss", "seed"})
+      if (rc.contains(k)) s += std::string(s.empty() ? "" : ", ") + k + " " + rc[k].dump();
+    row("hyperparams", s);
+  }
+  if (!get(meta_version).empty()) row("gtrm", get(meta_version));
+  return 0;
+}
+
+}  // namespace gtrm::cli

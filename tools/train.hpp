@@ -1,0 +1,510 @@
+// `gtrm train`: train a compiled preset on a dataset directory, into a run directory.
+//
+//   RUNDIR/config.json                 the resolved configuration (preset, data, every hyper-parameter, the model)
+//   RUNDIR/metrics.jsonl               one JSON object per progress report ("split": "train") and evaluation ("eval")
+//   RUNDIR/model.safetensors           the latest checkpoint: EMA weights, reference state_dict names, provenance
+//   RUNDIR/checkpoints/step_N.safetensors   the checkpoint of every evaluation
+//   RUNDIR/train_state.safetensors     everything a step reads (weights, optimizer moments, EMA, carry, RNG)
+//   RUNDIR/train_state.json            the progress window and elapsed time at that step
+// Hyper-parameters: built-in defaults (the reference's), then the preset's recommendations, then --config FILE
+// (JSON; a run's config.json works), then flags. --resume RUNDIR takes everything from RUNDIR/config.json and
+// continues at the saved step as if the run had never stopped (the loader replays its sampling up to that step).
+// Ctrl-C (SIGINT/SIGTERM) is noticed between steps: the state and a checkpoint are saved, exit status 130.
+#pragma once
+#include <algorithm>
+#include <bit>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gtrm/cpu.hpp>
+#include <gtrm/data/dataset.hpp>
+#include <gtrm/data/loader.hpp>
+#include <gtrm/io/safetensors.hpp>
+#include <gtrm/io/state_dict.hpp>
+#include <gtrm/train/fit.hpp>
+#include <gtrm/train/trainer.hpp>
+
+#include "common.hpp"
+#include "registry.hpp"
+
+namespace gtrm::cli {
+
+// ---- hyper-parameters ----
+
+struct hparam_def {
+  const char* key;    // config.json key
+  const char* flag;   // command-line flag
+  char kind;          // 'i' integer, 'f' number, 'b' boolean, 's' text
+  const char* help;
+};
+
+inline const std::vector<hparam_def>& hparam_defs() {
+  static const std::vector<hparam_def> defs = {
+      {"steps", "--steps", 'i', "Optimizer steps in total (one ACT step and one update per batch)"},
+      {"epochs", "--epochs", 'i', "Instead of --steps: passes over the training groups, steps = epochs x groups x mean examples / batch"},
+      {"batch", "--batch", 'i', "Global batch size (rows per step)"},
+      {"lr", "--lr", 'f', "Peak learning rate"},
+      {"lr_min_ratio", "--lr-min-ratio", 'f', "Final learning rate of the cosine schedule, as a fraction of --lr (1: constant)"},
+      {"lr_warmup_steps", "--warmup", 'i', "Linear warm-up steps"},
+      {"beta1", "--beta1", 'f', "Adam beta1"},
+      {"beta2", "--beta2", 'f', "Adam beta2"},
+      {"weight_decay", "--weight-decay", 'f', "Weight decay"},
+      {"optimizer", "--optimizer", 's', "adam_atan2 (the reference's) or adamw"},
+      {"puzzle_emb_lr", "--puzzle-emb-lr", 'f', "Learning rate of the puzzle embeddings (sign-SGD)"},
+      {"puzzle_emb_weight_decay", "--puzzle-emb-weight-decay", 'f', "Weight decay of the puzzle embeddings"},
+      {"halt_exploration_prob", "--exploration", 'f', "Probability that a row must run a random minimum number of ACT steps"},
+      {"ema", "--ema", 'b', "Evaluate and save an exponential moving average of the weights (true/false)"},
+      {"ema_rate", "--ema-rate", 'f', "EMA rate"},
+      {"loss", "--loss", 's', "stablemax (the reference's) or softmax cross-entropy"},
+      {"seed", "--seed", 'i', "Seed of the initial weights, the data order and the halting exploration"},
+      {"eval_every", "--eval-every", 'i', "Evaluate and checkpoint every N steps (0: at the end only)"},
+      {"log_every", "--log-every", 'i', "Progress report (metrics.jsonl, log line) every N steps"},
+      {"eval_batch", "--eval-batch", 'i', "Batch size of evaluation (0: the training batch)"},
+      {"eval_examples", "--eval-examples", 'i', "Evaluate on at most N test examples during training (0: all)"},
+      {"keep_checkpoints", "--keep-checkpoints", 'b', "Keep checkpoints/step_N.safetensors of every evaluation (true/false)"},
+  };
+  return defs;
+}
+
+// The reference's defaults (TRM_REFERENCE.md §4), with EMA on as its README runs.
+inline ojson default_hparams() {
+  return ojson{{"steps", 0}, {"epochs", 0}, {"batch", 768}, {"lr", 1e-4}, {"lr_min_ratio", 1.0}, {"lr_warmup_steps", 2000},
+               {"beta1", 0.9}, {"beta2", 0.95}, {"weight_decay", 0.1}, {"optimizer", "adam_atan2"},
+               {"puzzle_emb_lr", 1e-2}, {"puzzle_emb_weight_decay", 0.1}, {"halt_exploration_prob", 0.1}, {"ema", true},
+               {"ema_rate", 0.999}, {"loss", "stablemax"}, {"seed", 0}, {"eval_every", 0}, {"log_every", 100},
+               {"eval_batch", 0}, {"eval_examples", 0}, {"keep_checkpoints", true}};
+}
+
+// What each preset recommends on top of the defaults: the paper's runs (the README's command lines) and the sizes
+// tuned for a CPU.
+inline ojson preset_hparams(const std::string& preset) {
+  if (preset == "sudoku-mlp" || preset == "sudoku-att" || preset == "maze-att")
+    return {{"epochs", 50000}, {"lr", 1e-4}, {"puzzle_emb_lr", 1e-4}, {"weight_decay", 1.0}, {"puzzle_emb_weight_decay", 1.0}};
+  if (preset == "arc-att") return {{"epochs", 100000}, {"lr", 1e-4}, {"puzzle_emb_lr", 1e-2}};
+  if (preset == "sudoku6-demo")  // tuned: 6x6 Sudoku with 11 givens, >= 95% held-out exact in ~1000 steps
+    return {{"steps", 1200}, {"batch", 64}, {"lr", 2e-3}, {"lr_min_ratio", 0.1}, {"lr_warmup_steps", 100}, {"weight_decay", 0.1},
+            {"ema_rate", 0.99}, {"loss", "softmax"}, {"log_every", 50}, {"eval_batch", 256}};
+  // starting points for the CPU sizes, not tuned per task: the demo's recipe, longer, with a slower EMA
+  if (preset == "sudoku-small" || preset == "maze-small" || preset == "arc-small")
+    return {{"steps", 20000}, {"batch", 64}, {"lr", 2e-3}, {"lr_min_ratio", 0.1}, {"lr_warmup_steps", 200}, {"weight_decay", 0.1},
+            {"ema_rate", 0.999}, {"loss", "softmax"}, {"log_every", 100}, {"eval_every", 2000}, {"eval_batch", 256}};
+  if (preset == "sudoku-medium" || preset == "maze-medium" || preset == "arc-medium")
+    return {{"steps", 100000}, {"batch", 128}, {"lr", 5e-4}, {"lr_min_ratio", 0.1}, {"lr_warmup_steps", 1000},
+            {"weight_decay", 0.1}, {"log_every", 100}, {"eval_every", 5000}};
+  if (preset == "sudoku4-test")
+    return {{"steps", 300}, {"batch", 32}, {"lr", 3e-3}, {"lr_warmup_steps", 20}, {"weight_decay", 0.01}, {"ema_rate", 0.95},
+            {"loss", "softmax"}, {"log_every", 50}, {"eval_batch", 128}};
+  if (preset == "arc-test")
+    return {{"steps", 20}, {"batch", 4}, {"lr", 1e-3}, {"lr_warmup_steps", 2}, {"ema_rate", 0.9}, {"loss", "softmax"},
+            {"log_every", 5}, {"eval_batch", 16}};
+  return ojson::object();
+}
+
+inline const hparam_def* find_hparam(const std::string& key) {
+  for (const auto& d : hparam_defs())
+    if (key == d.key) return &d;
+  return nullptr;
+}
+
+// Converts a flag's text or checks a config value against the parameter's kind.
+// Finite, by the exponent bits (immune to -ffast-math, which may fold std::isfinite to true).
+inline bool finite_bits(double x) { return ((std::bit_cast<std::uint64_t>(x) >> 52) & 0x7ff) != 0x7ff; }
+
+// `name` says where the value came from in messages: "--lr" or "config file F: lr".
+inline ojson hparam_value(const hparam_def& d, const ojson& v, const std::string& name) {
+  const auto bad = [&](const char* what) { return cli_error(name + " must be " + what + ", got " + v.dump()); };
+  if (v.is_string() && d.kind != 's') {
+    const std::string s = v.get<std::string>();
+    try {
+      std::size_t used = 0;
+      if (d.kind == 'i') {
+        const long long x = std::stoll(s, &used);
+        if (used != s.size()) throw bad("an integer");
+        return hparam_value(d, ojson(x), name);
+      }
+      if (d.kind == 'f') {
+        const double x = std::stod(s, &used);
+        if (used != s.size()) throw bad("a number");
+        return hparam_value(d, ojson(x), name);
+      }
+    } catch (const cli_error&) {
+      throw;
+    } catch (const std::exception&) {
+      throw bad(d.kind == 'i' ? "an integer" : "a number");
+    }
+    if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
+    if (s == "false" || s == "0" || s == "no" || s == "off") return false;
+    throw bad("true or false");
+  }
+  switch (d.kind) {
+    case 'i':
+      if (!v.is_number_integer()) throw bad("an integer");
+      if (v.get<long long>() < 0) throw bad("zero or more");
+      return v;
+    case 'f':
+      if (!v.is_number() || !finite_bits(v.get<double>())) throw bad("a number");
+      return ojson(v.get<double>());
+    case 'b':
+      if (!v.is_boolean()) throw bad("true or false");
+      return v;
+    default:
+      if (!v.is_string()) throw bad("a string");
+      return v;
+  }
+}
+
+struct train_request {
+  std::string preset;
+  fs::path data, out;
+  bool resume = false;        // out is an existing run to continue
+  ojson hparams;              // resolved, every key of default_hparams()
+  bool overwrite = false, quiet = false;
+  std::int64_t stop_after = 0;
+  ojson resolved() const {
+    ojson j{{"preset", preset}, {"data", data.string()}};
+    for (const auto& [k, v] : hparams.items()) j[k] = v;
+    return j;
+  }
+};
+
+// What the command line gave: flag values by config key, the preset, paths.
+struct train_args {
+  std::string preset, data, out, resume, config;
+  std::map<std::string, std::string> flags;   // key -> text, only flags that were given
+  bool overwrite = false, quiet = false;
+  std::int64_t stop_after = 0;
+};
+
+inline void check_hparams(const ojson& h) {
+  const auto pos = [&](const char* k) {
+    if (h[k].get<double>() <= 0) throw cli_error(std::string(k) + " must be positive");
+  };
+  pos("batch");
+  pos("lr");
+  pos("ema_rate");
+  if (h["ema_rate"].get<double>() >= 1) throw cli_error("ema_rate must be below 1");
+  if (h["steps"].get<long long>() == 0 && h["epochs"].get<long long>() == 0)
+    throw cli_error("give the training length: --steps N or --epochs N");
+  const auto opt = h["optimizer"].get<std::string>();
+  if (opt != "adam_atan2" && opt != "adamw") throw cli_error("optimizer must be adam_atan2 or adamw, got " + opt);
+  const auto loss = h["loss"].get<std::string>();
+  if (loss != "stablemax" && loss != "softmax") throw cli_error("loss must be stablemax or softmax, got " + loss);
+  const double p = h["halt_exploration_prob"].get<double>();
+  if (p < 0 || p > 1) throw cli_error("halt_exploration_prob must be in [0, 1]");
+}
+
+// defaults < preset < --config < flags; --resume: the run's config.json, no other settings.
+inline train_request resolve_train(const train_args& a) {
+  train_request rq;
+  rq.overwrite = a.overwrite;
+  rq.quiet = a.quiet;
+  rq.stop_after = a.stop_after;
+  if (!a.resume.empty()) {
+    if (!a.preset.empty() || !a.data.empty() || !a.out.empty() || !a.config.empty() || !a.flags.empty() || a.overwrite)
+      throw cli_error("--resume RUNDIR continues a run with its own config.json; it takes no preset, data, --out, --config "
+                      "or hyper-parameter flags (only --stop-after, --quiet, --threads)");
+    rq.out = a.resume;
+    rq.resume = true;
+    const ojson cfg = read_json_file(rq.out / "config.json", "run configuration");
+    rq.preset = cfg.value("preset", std::string());
+    rq.data = cfg.value("data", std::string());
+    find_preset(rq.preset);
+    rq.hparams = default_hparams();
+    for (const auto& [k, v] : cfg.items())
+      if (const auto* d = find_hparam(k)) rq.hparams[k] = hparam_value(*d, v, (rq.out / "config.json").string() + ": " + k);
+    check_hparams(rq.hparams);
+    return rq;
+  }
+  ojson file_cfg = ojson::object();
+  if (!a.config.empty()) {
+    file_cfg = read_json_file(a.config, "config file");
+    if (!file_cfg.is_object()) throw cli_error("config file " + a.config + " must hold a JSON object");
+  }
+  rq.preset = !a.preset.empty() ? a.preset : file_cfg.value("preset", std::string());
+  rq.data = !a.data.empty() ? a.data : file_cfg.value("data", std::string());
+  if (rq.preset.empty()) throw cli_error("give a preset: --preset NAME (gtrm presets lists them)");
+  find_preset(rq.preset);  // an unknown or left-out preset is the first thing to say
+  if (rq.data.empty()) throw cli_error("give the training data: --data DIR");
+  if (a.out.empty()) throw cli_error("give the run directory: --out RUNDIR (or continue one with --resume RUNDIR)");
+  rq.out = a.out;
+  rq.hparams = default_hparams();
+  const ojson recommended = preset_hparams(rq.preset);  // a named object: items() refers into it
+  for (const auto& [k, v] : recommended.items()) rq.hparams[k] = v;
+  for (const auto& [k, v] : file_cfg.items()) {
+    if (k == "preset" || k == "data" || k == "model" || k == "gtrm_version" || k == "created") continue;
+    const auto* d = find_hparam(k);
+    if (!d) throw cli_error("config file " + a.config + ": unknown key '" + k + "'");
+    rq.hparams[k] = hparam_value(*d, v, "config file " + a.config + ": " + k);
+  }
+  // --steps and --epochs replace each other wherever they came from
+  for (const auto& [k, text] : a.flags) {
+    const auto* d = find_hparam(k);
+    if (!d) throw cli_error("unknown hyper-parameter " + k);
+    rq.hparams[k] = hparam_value(*d, ojson(text), d->flag);
+    if (k == "steps") rq.hparams["epochs"] = 0;
+    if (k == "epochs") rq.hparams["steps"] = 0;
+  }
+  check_hparams(rq.hparams);
+  return rq;
+}
+
+inline train::train_config to_train_config(const ojson& h, std::int64_t total_steps) {
+  train::train_config c;
+  c.global_batch_size = h["batch"].get<index_t>();
+  c.total_steps = total_steps;
+  c.lr = h["lr"].get<double>();
+  c.lr_min_ratio = h["lr_min_ratio"].get<double>();
+  c.lr_warmup_steps = h["lr_warmup_steps"].get<std::int64_t>();
+  c.beta1 = h["beta1"].get<double>();
+  c.beta2 = h["beta2"].get<double>();
+  c.weight_decay = h["weight_decay"].get<double>();
+  c.optimizer = h["optimizer"].get<std::string>() == "adamw" ? train::optimizer_kind::adamw : train::optimizer_kind::adam_atan2;
+  c.puzzle_emb_lr = h["puzzle_emb_lr"].get<double>();
+  c.puzzle_emb_weight_decay = h["puzzle_emb_weight_decay"].get<double>();
+  c.halt_exploration_prob = h["halt_exploration_prob"].get<double>();
+  c.ema = h["ema"].get<bool>();
+  c.ema_rate = h["ema_rate"].get<double>();
+  c.loss = h["loss"].get<std::string>() == "softmax" ? lm_loss_kind::softmax : lm_loss_kind::stablemax;
+  c.seed = h["seed"].get<std::uint64_t>();
+  return c;
+}
+
+// ---- the run directory's small files ----
+
+inline ojson window_json(const train::fit_window& w) {
+  const auto& m = w.metrics;
+  return {{"batches", w.batches}, {"loss", w.loss}, {"count", m.count}, {"accuracy", m.accuracy},
+          {"exact_accuracy", m.exact_accuracy}, {"q_halt_accuracy", m.q_halt_accuracy}, {"steps", m.steps},
+          {"lm_loss", m.lm_loss}, {"q_halt_loss", m.q_halt_loss}, {"q_continue_loss", m.q_continue_loss}};
+}
+
+inline train::fit_window window_from_json(const ojson& j) {
+  train::fit_window w;
+  w.batches = j.at("batches").get<std::int64_t>();
+  w.loss = j.at("loss").get<double>();
+  auto& m = w.metrics;
+  m.count = j.at("count").get<std::int64_t>();
+  m.accuracy = j.at("accuracy").get<double>();
+  m.exact_accuracy = j.at("exact_accuracy").get<std::int64_t>();
+  m.q_halt_accuracy = j.at("q_halt_accuracy").get<std::int64_t>();
+  m.steps = j.at("steps").get<std::int64_t>();
+  m.lm_loss = j.at("lm_loss").get<double>();
+  m.q_halt_loss = j.at("q_halt_loss").get<double>();
+  m.q_continue_loss = j.at("q_continue_loss").get<double>();
+  return w;
+}
+
+// Keeps the metrics lines of steps <= step (a resumed run rewrites what came after its state).
+inline void truncate_metrics(const fs::path& file, std::int64_t step) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return;
+  std::istringstream in(read_text_file(file, "metrics file"));
+  std::string line, kept;
+  while (std::getline(in, line)) {
+    if (line.empty()) continue;
+    try {
+      if (json::parse(line).value("step", std::int64_t{0}) > step) continue;
+    } catch (const std::exception&) {
+      continue;  // a torn last line
+    }
+    kept += line + "\n";
+  }
+  write_file_atomic(file, kept);
+}
+
+// ---- the run ----
+
+template <class Model>
+int run_train(const preset_entry& p, const train_request& rq) {
+  using clock = std::chrono::steady_clock;
+  const ojson& h = rq.hparams;
+  const fs::path dir = rq.out;
+  status_line status(rq.quiet);
+
+  // data
+  const auto train_split = load_split_for(rq.data, "train", p);
+  std::optional<data::loaded_split> test_split;
+  std::error_code ec;
+  if (fs::exists(rq.data / "test" / "dataset.json", ec)) test_split = load_split_for(rq.data, "test", p);
+  const auto& meta = train_split.metadata;
+  const auto batch = h["batch"].get<index_t>();
+  std::int64_t total = h["steps"].get<std::int64_t>();
+  if (total == 0)
+    total = static_cast<std::int64_t>(static_cast<double>(h["epochs"].get<std::int64_t>()) * meta.total_groups *
+                                      meta.mean_puzzle_examples / static_cast<double>(batch));
+  if (total < 1) throw cli_error("the run would have no steps (epochs x groups x mean examples < batch)");
+  if (static_cast<std::size_t>(batch) > train_split.data.num_examples())
+    throw cli_error("batch " + std::to_string(batch) + " exceeds the " + std::to_string(train_split.data.num_examples()) +
+                    " training examples of " + rq.data.string());
+
+  // run directory
+  if (rq.resume) {
+    if (!fs::exists(dir / "train_state.safetensors", ec))
+      throw cli_error(dir.string() + " has no train_state.safetensors to resume from");
+  } else {
+    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw cli_error(dir.string() + " exists and is not a directory");
+    if (fs::exists(dir / "config.json", ec) && !rq.overwrite)
+      throw cli_error(dir.string() + " already holds a run: continue it with --resume " + dir.string() +
+                      " or replace it with --overwrite");
+    if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !fs::exists(dir / "config.json", ec))
+      throw cli_error(dir.string() + " exists and is not a run directory; choose another --out");
+    fs::create_directories(dir / "checkpoints", ec);
+    if (ec) throw cli_error("cannot create " + (dir / "checkpoints").string() + " (" + ec.message() + ")");
+    for (const char* f : {"metrics.jsonl", "train_state.safetensors", "train_state.json", "model.safetensors"}) fs::remove(dir / f, ec);
+    for (const auto& e : fs::directory_iterator(dir / "checkpoints", ec)) fs::remove(e.path(), ec);
+    ojson cfg = rq.resolved();
+    cfg["data"] = fs::absolute(rq.data).lexically_normal().string();
+    cfg["model"] = ojson::parse(p.config_json);
+    cfg["gtrm_version"] = GTRM_VERSION;
+    cfg["created"] = now_utc_iso8601();
+    write_file_atomic(dir / "config.json", cfg.dump(2) + "\n");
+  }
+  const std::string run_config = read_text_file(dir / "config.json", "run configuration");
+
+  // model, trainer, loader
+  const auto rows = static_cast<index_t>(meta.num_puzzle_identifiers);
+  Model model(rows);
+  model.init(h["seed"].get<std::uint64_t>());
+  train::trainer<Model> tr(model, to_train_config(h, total));
+  // a pass of the loader must fill at least one batch: small datasets (a few ARC tasks) take several epochs per pass
+  const auto groups = static_cast<index_t>(std::max<std::size_t>(1, train_split.data.num_groups()));
+  const int epochs_per_pass = static_cast<int>(std::max<index_t>(1, (batch + groups - 1) / groups));
+  data::train_loader loader(train_split.data, meta,
+                            {.seed = h["seed"].get<std::uint64_t>(), .global_batch_size = batch, .epochs_per_iter = epochs_per_pass});
+  train::fit_window window;
+  double elapsed_before = 0;
+  if (rq.resume) {
+    tr.load_state(dir / "train_state.safetensors");
+    const ojson st = read_json_file(dir / "train_state.json", "training progress file");
+    if (st.value("step", std::int64_t{-1}) != tr.step())
+      throw cli_error(dir.string() + ": train_state.json (step " + std::to_string(st.value("step", std::int64_t{-1})) +
+                      ") and train_state.safetensors (step " + std::to_string(tr.step()) + ") disagree");
+    window = window_from_json(st.at("window"));
+    elapsed_before = st.value("elapsed_s", 0.0);
+    truncate_metrics(dir / "metrics.jsonl", tr.step());
+    train::skip_batches(loader, tr.step());
+    if (tr.step() >= total) {
+      status.message("run " + dir.string() + " already finished at step " + std::to_string(tr.step()));
+      return 0;
+    }
+    status.message("resuming " + dir.string() + " at step " + std::to_string(tr.step()) + " of " + std::to_string(total));
+  }
+
+  Model eval_model(rows);
+  const index_t eval_batch = h["eval_batch"].get<index_t>() > 0 ? h["eval_batch"].get<index_t>() : batch;
+  const auto start = clock::now();
+  const auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - start).count(); };
+  const fs::path metrics = dir / "metrics.jsonl";
+  std::optional<train::eval_result> last_eval;
+
+  const auto save_checkpoint = [&](bool step_file) {
+    tr.copy_eval_weights(eval_model);
+    io::safetensors_writer w;
+    io::add_state_dict(eval_model, w);
+    w.metadata(meta_preset, p.name);
+    w.metadata(meta_task, p.shape().name());
+    w.metadata(meta_version, GTRM_VERSION);
+    w.metadata("gtrm.created", now_utc_iso8601());
+    w.metadata("train.step", std::to_string(tr.step()));
+    w.metadata("train.total_steps", std::to_string(total));
+    w.metadata("train.run_config", run_config);
+    w.metadata("data.path", fs::absolute(rq.data).lexically_normal().string());
+    w.metadata("data.train_examples", std::to_string(train_split.data.num_examples()));
+    w.metadata("data.num_puzzle_identifiers", std::to_string(meta.num_puzzle_identifiers));
+    if (last_eval) {
+      w.metadata("eval.step", std::to_string(tr.step()));
+      w.metadata("eval.exact_accuracy", std::to_string(last_eval->exact_accuracy()));
+      w.metadata("eval.accuracy", std::to_string(last_eval->accuracy()));
+      w.metadata("eval.examples", std::to_string(last_eval->examples));
+    }
+    char name[48];
+    std::snprintf(name, sizeof name, "step_%lld.safetensors", static_cast<long long>(tr.step()));
+    if (step_file && h["keep_checkpoints"].get<bool>()) w.save(dir / "checkpoints" / name);
+    w.save(dir / "model.safetensors");
+  };
+  const auto save_state = [&] {
+    tr.save_state(dir / "train_state.safetensors");
+    write_file_atomic(dir / "train_state.json",
+                      ojson{{"step", tr.step()}, {"window", window_json(window)}, {"elapsed_s", elapsed()}}.dump() + "\n");
+  };
+
+  const auto on_eval = [&](std::int64_t step) {
+    if (test_split) {
+      status.update("step " + std::to_string(step) + ": evaluating on " + rq.data.string() + "/test ...");
+      const auto t0 = clock::now();
+      tr.copy_eval_weights(eval_model);
+      last_eval = train::evaluate_split(eval_model, test_split->data, test_split->metadata, eval_batch,
+                                        h["eval_examples"].get<std::int64_t>());
+      const double secs = std::chrono::duration<double>(clock::now() - t0).count();
+      append_line(metrics, ojson{{"step", step}, {"split", "eval"}, {"exact_accuracy", last_eval->exact_accuracy()},
+                                 {"accuracy", last_eval->accuracy()}, {"act_steps", last_eval->mean_steps()},
+                                 {"examples", last_eval->examples}, {"seconds", secs}, {"elapsed_s", elapsed()}}
+                               .dump());
+      status.message("step " + std::to_string(step) + ": held-out exact accuracy " + percent_text(last_eval->exact_accuracy()) +
+                     ", token accuracy " + percent_text(last_eval->accuracy()) + " on " + std::to_string(last_eval->examples) +
+                     " puzzles (" + format_duration(secs) + ")");
+    }
+    save_checkpoint(true);
+    save_state();
+  };
+
+  auto last_draw = clock::now() - std::chrono::seconds(1);
+  const auto first_step = tr.step();
+  const auto progress_text = [&](std::int64_t step, double loss, double exact, double sps) {
+    char b[200];
+    std::snprintf(b, sizeof b, "step %lld/%lld | loss %.4f | exact %s | %.1f steps/s | ETA %s", static_cast<long long>(step),
+                  static_cast<long long>(total), loss, percent_text(exact).c_str(), sps,
+                  format_duration(sps > 0 ? static_cast<double>(total - step) / sps : -1).c_str());
+    return std::string(b);
+  };
+  train::fit_callbacks cb;
+  cb.stop_requested = [] { return stop_requested(); };
+  cb.on_eval = on_eval;
+  cb.on_log = [&](const train::fit_progress& pr) {
+    append_line(metrics, ojson{{"step", pr.step}, {"split", "train"}, {"loss", pr.loss}, {"accuracy", pr.accuracy},
+                               {"exact_accuracy", pr.exact_accuracy}, {"q_halt_accuracy", pr.q_halt_accuracy},
+                               {"act_steps", pr.mean_steps}, {"halted", pr.halted}, {"lr", pr.lr},
+                               {"steps_per_s", pr.steps_per_second}, {"elapsed_s", elapsed()}}
+                             .dump());
+    if (!status.tty()) status.update(progress_text(pr.step, pr.loss, pr.exact_accuracy, pr.steps_per_second));
+  };
+  if (status.tty())
+    cb.on_step = [&](std::int64_t step, const train::train_step_result&) {
+      const auto now = clock::now();
+      if (now - last_draw < std::chrono::milliseconds(250)) return;
+      last_draw = now;
+      const auto pr = train::make_progress(window, step, total, 0, 1);
+      const double secs = std::chrono::duration<double>(now - start).count();
+      status.update(progress_text(step, pr.loss, pr.exact_accuracy, secs > 0 ? static_cast<double>(step - first_step) / secs : 0));
+    };
+
+  install_stop_handler();
+  const auto result = train::fit(tr, loader,
+                                 {.total_steps = total, .log_every = h["log_every"].get<std::int64_t>(),
+                                  .eval_every = h["eval_every"].get<std::int64_t>(), .max_steps = rq.stop_after},
+                                 cb, window);
+  status.finish();
+  if (result != train::fit_status::finished) {
+    const bool interrupted = result == train::fit_status::interrupted;
+    // a second Ctrl-C while saving kills the process; the files are then the old ones (atomic writes)
+    save_checkpoint(false);
+    save_state();
+    status.message(std::string(interrupted ? "interrupted" : "paused") + " at step " + std::to_string(tr.step()) + " of " +
+                   std::to_string(total) + "; saved " + (dir / "train_state.safetensors").string() +
+                   "; continue with: gtrm train --resume " + dir.string());
+    return interrupted ? 130 : 0;
+  }
+  std::string summary = "trained " + p.name + " for " + std::to_string(total) + " steps in " + format_duration(elapsed());
+  if (last_eval)
+    summary += "; held-out exact accuracy " + percent_text(last_eval->exact_accuracy()) + " (" +
+               std::to_string(last_eval->examples) + " puzzles)";
+  status.message(summary + "; checkpoint " + (dir / "model.safetensors").string());
+  return 0;
+}
+
+}  // namespace gtrm::cli
