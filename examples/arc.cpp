@@ -1,8 +1,7 @@
 // Train a Tiny Recursive Model on an ARC dataset built by `gtrm data arc` and score it as the reference does: every
 // augmented version of a test puzzle votes (after undoing its augmentation), pass@K over tasks, and a Kaggle-style
 // submission.json. A real ARC run needs the paper's model and days of GPU time; this shows the API on any size.
-//   gtrm data arc --input-file-prefix tests/data/arc/tiny/combined/tiny --subsets training,evaluation --num-aug 8 \
-//                 --output-dir arc-data
+//   gtrm data arc --input-file-prefix tests/data/arc/tiny/combined/tiny --subsets training,evaluation --num-aug 8 --output-dir arc-data
 //   ./example_arc arc-data [steps]
 #include <gtrm/cpu.hpp>
 #include <gtrm/eval/arc_submission.hpp>

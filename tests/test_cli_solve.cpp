@@ -77,7 +77,7 @@ TEST_CASE("solve: steps, adaptive halting, trajectories and batches") {
   CHECK(fixed.steps == 3);
   CHECK(fixed.prediction.size() == 16);
   CHECK(fixed.trajectory.empty());
-  CHECK(fixed.confidence == doctest::Approx(sigmoid(fixed.q_halt)));
+  CHECK(fixed.confidence == doctest::Approx(ops::sigmoid(fixed.q_halt)));
   CHECK_FALSE(fixed.halted);
 
   const auto more = solve(m, q, {.max_steps = 7, .trajectory = true});
