@@ -7,7 +7,7 @@ include(${CMAKE_CURRENT_LIST_DIR}/cli_test_lib.cmake)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 
-file(STRINGS ${SOURCE}/README.md lines)
+file(STRINGS ${SOURCE}/README.md lines)  # (a ';' would split a line here: the tour's lines have none)
 set(in_tour FALSE)
 set(commands "")
 foreach(line IN LISTS lines)

@@ -12,6 +12,7 @@
 #include <gtrm/backend/cpu/cpu.hpp>
 
 #include "common.hpp"
+#include "bench.hpp"
 #include "data.hpp"
 #include "eval.hpp"
 #include "info.hpp"
@@ -43,9 +44,9 @@ int list_presets(bool as_json) {
     std::printf("%s\n", all.dump(2).c_str());
     return 0;
   }
-  std::printf("%-14s %-12s %11s  %s\n", "preset", "task", "parameters", "description");
+  std::printf("%-14s %-18s %11s  %s\n", "preset", "task", "parameters", "description");
   for (const auto* p : compiled_presets())
-    std::printf("%-14s %-12s %11s  %s\n               %s\n", p->name.c_str(), p->shape().name().c_str(),
+    std::printf("%-14s %-18s %11s  %s\n               %s\n", p->name.c_str(), p->shape().name().c_str(),
                 thousands(p->param_count).c_str(), p->description.c_str(), p->architecture.c_str());
   std::string missing;
   for (const auto& k : known_preset_names()) {
@@ -144,6 +145,15 @@ int main(int argc, char** argv) {
   plot->add_option("run", plot_run, "Run directory (or its metrics.jsonl)")->required();
   plot->add_option("--out,-o", plot_out, "SVG file to write (default RUNDIR/curves.svg)");
 
+  auto* bench = app.add_subcommand("bench", "Training throughput and batch-1 solve latency of a preset on synthetic data, as JSON");
+  std::string bench_preset;
+  bench_request br;
+  bench->add_option("--preset", bench_preset, "Compiled architecture (gtrm presets lists them)")->required();
+  bench->add_option("--batch", br.batch, "Rows per training step")->capture_default_str();
+  bench->add_option("--steps", br.steps, "Timed training steps (one ACT step each)")->capture_default_str();
+  bench->add_option("--device", br.device, "cpu (cuda: not built yet)")->capture_default_str();
+  bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(CLI::NonNegativeNumber);
+
   auto* presets = app.add_subcommand("presets", "List the architectures compiled into this gtrm");
   bool presets_json = false;
   presets->add_flag("--json", presets_json, "Print as JSON");
@@ -200,6 +210,10 @@ int main(int argc, char** argv) {
       const auto ck = open_checkpoint(solve_ckpt);
       sr.file = &ck.file;
       return ck.preset->solve(*ck.preset, sr);
+    }
+    if (*bench) {
+      const auto& p = find_preset(bench_preset);
+      return p.bench(p, br);
     }
     if (*info) return run_info(info_ckpt, info_json);
     if (*plot) return run_plot(plot_run, plot_out);

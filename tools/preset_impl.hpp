@@ -7,6 +7,7 @@
 #include <gtrm/cpu.hpp>
 #include <gtrm/io/state_dict.hpp>
 
+#include "bench.hpp"
 #include "eval.hpp"
 #include "registry.hpp"
 #include "solve.hpp"
@@ -43,6 +44,7 @@ preset_entry make_preset_entry(const char* name, task_kind task, const char* des
   e.train = &run_train<Model>;
   e.eval = &run_eval<Model>;
   e.solve = &run_solve<Model>;
+  e.bench = &run_bench<Model>;
   e.shape();  // the task must fit the model's vocabulary and sequence length
   return e;
 }

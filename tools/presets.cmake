@@ -7,6 +7,7 @@ gtrm_cli_preset(sudoku-mlp    "gtrm::presets::sudoku_mlp<gtrm::cpu>"    sudoku "
 gtrm_cli_preset(sudoku-att    "gtrm::presets::sudoku_att<gtrm::cpu>"    sudoku "the paper's Sudoku-Extreme run, self-attention")
 gtrm_cli_preset(maze-att      "gtrm::presets::maze_att<gtrm::cpu>"      maze   "the paper's Maze-Hard 30x30 run (= maze large)")
 gtrm_cli_preset(arc-att       "gtrm::presets::arc_att<gtrm::cpu>"       arc    "the paper's ARC-AGI run (= arc large)")
+gtrm_cli_preset(sudoku-mlp-h128 "gtrm::presets::sudoku_mlp_h128<gtrm::cpu>" sudoku "the paper's Sudoku-MLP at hidden 128, 4 heads (the benchmarks' small config)")
 gtrm_cli_preset(sudoku-small  "gtrm::presets::sudoku_small<gtrm::cpu>"  sudoku "9x9 Sudoku, hidden 64, MLP mixer, T=2 n=2, 8 ACT steps")
 gtrm_cli_preset(sudoku-medium "gtrm::presets::sudoku_medium<gtrm::cpu>" sudoku "9x9 Sudoku, hidden 256, MLP mixer, T=3 n=6, 16 ACT steps")
 gtrm_cli_preset(maze-small    "gtrm::presets::maze_small<gtrm::cpu>"    maze   "30x30 maze, hidden 64, attention, T=2 n=2, 8 ACT steps")

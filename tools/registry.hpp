@@ -24,6 +24,7 @@ namespace gtrm::cli {
 struct train_request;
 struct eval_request;
 struct solve_request;
+struct bench_request;
 
 struct preset_entry {
   std::string name;            // "sudoku6-demo"
@@ -36,6 +37,7 @@ struct preset_entry {
   int (*train)(const preset_entry&, const train_request&) = nullptr;
   int (*eval)(const preset_entry&, const eval_request&) = nullptr;
   int (*solve)(const preset_entry&, const solve_request&) = nullptr;
+  int (*bench)(const preset_entry&, const bench_request&) = nullptr;
 
   task_shape shape() const { return task_shape::make(task, vocab, seq); }
 };

@@ -61,6 +61,10 @@ template <class Be> using arc_small = trm<arc_small_dims, small_cycles, mixer::a
 template <class Be> using arc_medium = trm<arc_medium_dims, medium_cycles, mixer::attention<pos::rope>, gate::none, halt::q_head, Be>;
 template <class Be> using arc_large = arc_att<Be>;
 
+// The paper's Sudoku-MLP at hidden 128 (4 heads): the small configuration of the CPU benchmarks (issue #8).
+inline constexpr dims sudoku_h128_dims{.vocab = 11, .seq = 81, .hidden = 128, .heads = 4};
+template <class Be> using sudoku_mlp_h128 = trm<sudoku_h128_dims, sudoku_cycles, mixer::token_mlp<pos::none>, gate::none, halt::q_head, Be>;
+
 // The README demo: 6x6 Sudoku (vocab 8 = PAD, blank, digits 1-6; 36 cells) with the MLP token mixer (the paper's
 // better Sudoku model; on this task it reaches in 500 steps what attention does not in 1500). Learns on a CPU in
 // minutes. One prefix slot holds the (single) puzzle embedding and feeds the Q head.
