@@ -27,7 +27,6 @@ class data_progress {
  public:
   data_progress() : tty_(isatty(STDERR_FILENO) != 0) {}
   void operator()(std::string_view stage, std::size_t done, std::size_t total) {
-    if (quiet) return;
     const int pct = total ? static_cast<int>(100 * done / total) : 100;
     if (stage == stage_ && (tty_ ? pct == pct_ : pct / 10 == pct_ / 10)) return;
     if (stage != stage_ && tty_ && !stage_.empty()) std::fputc('\n', stderr);
@@ -40,7 +39,6 @@ class data_progress {
     }
     std::fflush(stderr);
   }
-  bool quiet = false;
 
  private:
   bool tty_;
