@@ -2,19 +2,20 @@
 //   q, k, v = qkv[b, :, slot·H·d + h·d : +d]   slot 0 = Q, 1 = K, 2 = V     qkv (B*L, 3·H·d), RoPE already applied
 //   p_i = softmax_j(q_i·k_j · scale);  o_i = Σ_j p_ij v_j                    o (B*L, H·d), head-major features
 //   lse_i = log Σ_j exp(q_i·k_j · scale)                                     saved (B*L, H)
-// backward (recomputes p from q, k and lse, flash-attention style, so nothing L×L is stored):
+// backward (recomputes p from q, k and lse, flash-attention style, so nothing L×L is saved between passes):
 //   D_i = do_i·o_i;  dp_ij = do_i·v_j;  ds_ij = p_ij (dp_ij − D_i)
 //   dq_i += scale Σ_j ds_ij k_j;  dk_j += scale Σ_i ds_ij q_i;  dv_j += Σ_i p_ij do_i
-// One (b, h) pair per parallel task. K (and V for backward) of the pair are first copied transposed, (d, L), so
-// that a row of scores s_i· = Σ_c q_ic K_c· is a sum of contiguous length-L vectors and every inner loop
-// (scores, exp, weighted sums) runs over contiguous memory and vectorises; a score row lives on the stack. The
-// transposed tiles are on the stack up to 256 KiB and per thread beyond (allocated once, on a thread's first call).
+// One (b, h) pair per parallel task, and within it the products are the backend's GEMMs over strided views of qkv
+// (S = scale·Q Kᵀ, O = P V; backward dP = dO Vᵀ, dQ += scale·dS K, dK += scale·dSᵀ Q, dV += Pᵀ dO), so they run at
+// GEMM speed (both CPU GEMM libraries run single-threaded inside the parallel task). The (L, L) score tiles are
+// scratch for the task: on the stack up to 256 KiB, per thread beyond (allocated once, on a thread's first call).
 #pragma once
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <vector>
 
+#include "../concepts.hpp"
 #include "../core/view.hpp"
 #include "exp.hpp"
 
@@ -32,13 +33,6 @@ void with_attention_tile(F&& f) {
     f(tile.data());
   }
 }
-
-// dst (d, L) = src rows j, columns [0, d) transposed; src row j at src + j·stride.
-template <int L, int HeadDim, class T>
-inline void transpose_head(const T* src, index_t stride, T* dst) {
-  for (int j = 0; j < L; ++j)
-    for (int c = 0; c < HeadDim; ++c) dst[c * L + j] = src[j * stride + c];
-}
 }  // namespace detail
 
 template <int L, int Heads, int HeadDim, class Be, class T>
@@ -50,37 +44,25 @@ void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, 
   be.parallel_for(batch * Heads, [&](index_t bh) {
     const index_t b = bh / Heads;
     const int h = static_cast<int>(bh % Heads);
-    const T* base = qkv.row(b * L);
-    detail::with_attention_tile<T, std::size_t{HeadDim} * L>([&](T* kt) {  // K transposed, (d, L)
-      detail::transpose_head<L, HeadDim>(base + D + h * HeadDim, W, kt);
-      alignas(64) T p[L];
+    const T* q = qkv.row(b * L) + h * HeadDim;  // (L, d), row stride W
+    const T* k = q + D;
+    const T* v = q + 2 * D;
+    detail::with_attention_tile<T, std::size_t{L} * L>([&](T* p) {  // (L, L): scores, then probabilities
+      be.gemm(trans::no, trans::yes, L, L, HeadDim, scale, q, W, k, W, T(0), p, L);
       for (int i = 0; i < L; ++i) {
-        const T* q = base + i * W + h * HeadDim;
-        std::fill(p, p + L, T(0));
-        for (int c = 0; c < HeadDim; ++c) {
-          const T qc = q[c];
-          const T* kc = kt + c * L;
-          for (int j = 0; j < L; ++j) p[j] += qc * kc[j];
-        }
-        T mx = -INFINITY;
-        for (int j = 0; j < L; ++j) {
-          p[j] *= scale;
-          mx = std::max(mx, p[j]);
-        }
-        for (int j = 0; j < L; ++j) p[j] = poly_exp(p[j] - mx);
+        T* pi = p + i * L;
+        T mx = pi[0];
+        for (int j = 1; j < L; ++j) mx = std::max(mx, pi[j]);
         T sum = 0;
-        for (int j = 0; j < L; ++j) sum += p[j];
-        const T inv = T(1) / sum;
-        T* out = o.row(b * L + i) + h * HeadDim;
-        alignas(64) T acc[HeadDim] = {};
         for (int j = 0; j < L; ++j) {
-          const T* v = base + j * W + 2 * D + h * HeadDim;
-          const T pj = p[j] * inv;
-          for (int c = 0; c < HeadDim; ++c) acc[c] += pj * v[c];
+          pi[j] = poly_exp(pi[j] - mx);
+          sum += pi[j];
         }
-        std::copy(acc, acc + HeadDim, out);
+        const T inv = T(1) / sum;
+        for (int j = 0; j < L; ++j) pi[j] *= inv;
         lse.data()[(b * L + i) * Heads + h] = mx + std::log(sum);
       }
+      be.gemm(trans::no, trans::no, L, HeadDim, L, T(1), p, L, v, W, T(0), o.row(b * L) + h * HeadDim, D);
     });
   });
 }
@@ -94,50 +76,33 @@ void attention_backward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T
   be.parallel_for(batch * Heads, [&](index_t bh) {
     const index_t b = bh / Heads;
     const int h = static_cast<int>(bh % Heads);
-    const T* base = qkv.row(b * L);
-    T* dbase = dqkv.row(b * L);
-    detail::with_attention_tile<T, std::size_t{2} * HeadDim * L>([&](T* kvt) {  // K and V transposed, (d, L) each
-      T* kt = kvt;
-      T* vt = kvt + HeadDim * L;
-      detail::transpose_head<L, HeadDim>(base + D + h * HeadDim, W, kt);
-      detail::transpose_head<L, HeadDim>(base + 2 * D + h * HeadDim, W, vt);
-      alignas(64) T p[L];
-      alignas(64) T ds[L];
+    const T* q = qkv.row(b * L) + h * HeadDim;  // (L, d), row stride W
+    const T* k = q + D;
+    const T* v = q + 2 * D;
+    const T* g = dout.row(b * L) + h * HeadDim;  // (L, d), row stride D
+    const T* oh = o.row(b * L) + h * HeadDim;
+    T* dq = dqkv.row(b * L) + h * HeadDim;
+    T* dk = dq + D;
+    T* dv = dq + 2 * D;
+    detail::with_attention_tile<T, std::size_t{2} * L * L>([&](T* tiles) {
+      T* p = tiles;           // (L, L) probabilities, recomputed
+      T* ds = tiles + L * L;  // (L, L) dP, then scale·dS
+      be.gemm(trans::no, trans::yes, L, L, HeadDim, scale, q, W, k, W, T(0), p, L);
+      be.gemm(trans::no, trans::yes, L, L, HeadDim, T(1), g, D, v, W, T(0), ds, L);
       for (int i = 0; i < L; ++i) {
-        const T* q = base + i * W + h * HeadDim;
-        const T* g = dout.row(b * L + i) + h * HeadDim;
-        const T* oi = o.row(b * L + i) + h * HeadDim;
         const T l = lse.data()[(b * L + i) * Heads + h];
         T Di = 0;
-        for (int c = 0; c < HeadDim; ++c) Di += g[c] * oi[c];
-        std::fill(p, p + L, T(0));
-        std::fill(ds, ds + L, T(0));
-        for (int c = 0; c < HeadDim; ++c) {  // p ← q·k_j, ds ← do·v_j
-          const T qc = q[c], gc = g[c];
-          const T* kc = kt + c * L;
-          const T* vc = vt + c * L;
-          for (int j = 0; j < L; ++j) {
-            p[j] += qc * kc[j];
-            ds[j] += gc * vc[j];
-          }
-        }
+        for (int c = 0; c < HeadDim; ++c) Di += g[i * D + c] * oh[i * D + c];
+        T* pi = p + i * L;
+        T* dsi = ds + i * L;
         for (int j = 0; j < L; ++j) {
-          p[j] = poly_exp(p[j] * scale - l);
-          ds[j] = p[j] * (ds[j] - Di) * scale;
-        }
-        T* dq = dbase + i * W + h * HeadDim;
-        for (int j = 0; j < L; ++j) {
-          const T dsj = ds[j], pj = p[j];
-          const T* k = base + j * W + D + h * HeadDim;
-          T* dk = dbase + j * W + D + h * HeadDim;
-          T* dv = dk + D;
-          for (int c = 0; c < HeadDim; ++c) {
-            dq[c] += dsj * k[c];
-            dk[c] += dsj * q[c];
-            dv[c] += pj * g[c];
-          }
+          pi[j] = poly_exp(pi[j] - l);
+          dsi[j] = pi[j] * (dsi[j] - Di) * scale;
         }
       }
+      be.gemm(trans::no, trans::no, L, HeadDim, L, T(1), ds, L, k, W, T(1), dq, W);
+      be.gemm(trans::yes, trans::no, L, HeadDim, L, T(1), ds, L, q, W, T(1), dk, W);
+      be.gemm(trans::yes, trans::no, L, HeadDim, L, T(1), p, L, g, D, T(1), dv, W);
     });
   });
 }
