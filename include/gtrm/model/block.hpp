@@ -179,15 +179,13 @@ void block_forward(const Be& be, const block_weights<const T, S>& w, cview<T, S:
     } else {
       ops::linear_forward<Be, T, D, D>(be, sv.o, w.o, sc.t0);
     }
-    ops::add<Be, T, D>(be, in, sc.t0, sc.t0);
-    ops::rms_norm_forward<Be, T, D>(be, sc.t0, sv.h1, sv.rstd1);
+    ops::add_rms_norm_forward<Be, T, D>(be, in, sc.t0, sv.h1, sv.rstd1);
   } else {
     (void)rope_cos; (void)rope_sin;
     ops::token_mlp_forward<S::L, S::It, Be, T, D>(be, in, w.gu_t, w.down_t, sv.tok, sc.tok, sv.h1);
   }
   ops::swiglu_mlp_forward<Be, T, D, S::I, D>(be, sv.h1, w.gu, w.down, sv.gu, sc.s, sc.t0);
-  ops::add<Be, T, D>(be, sv.h1, sc.t0, sc.t0);
-  ops::rms_norm_forward<Be, T, D>(be, sc.t0, sv.h2, sv.rstd2);
+  ops::add_rms_norm_forward<Be, T, D>(be, sv.h1, sc.t0, sv.h2, sv.rstd2);
 }
 
 // Backward: dout (N, D) is the gradient of sv.h2; din += d in; weight gradients accumulate into dw.
@@ -199,15 +197,13 @@ void block_backward(const Be& be, const block_weights<const T, S>& w, const bloc
   constexpr int D = S::D;
   // channel SwiGLU half: dr2 = rms'(dout); dh1 = dr2 + SwiGLUᵀ(dr2)
   view<T, D> dr = sc.t0, dh1 = sc.t1;
-  ops::fill<Be, T, D>(be, dr, T(0));
-  ops::rms_norm_backward<Be, T, D>(be, sv.h2, sv.rstd2, dout, dr);
+  ops::rms_norm_backward<Be, T, D, false>(be, sv.h2, sv.rstd2, dout, dr);
   ops::copy<Be, T, D>(be, dr, dh1);
   ops::swiglu_mlp_backward<Be, T, D, S::I, D>(be, sv.h1, w.gu, w.down, sv.gu, dr, sc.s, sc.ds, sc.dgu, dh1, dw.gu,
                                               dw.down);
   if constexpr (S::attention) {
     // mixer half: dr1 = rms'(dh1); din += dr1 (residual) + Attnᵀ(dr1)
-    ops::fill<Be, T, D>(be, dr, T(0));
-    ops::rms_norm_backward<Be, T, D>(be, sv.h1, sv.rstd1, dh1, dr);
+    ops::rms_norm_backward<Be, T, D, false>(be, sv.h1, sv.rstd1, dh1, dr);
     ops::accumulate<Be, T, D>(be, dr, din);
     view<T, D> d_o = sc.t1;
     ops::fill<Be, T, D>(be, d_o, T(0));

@@ -1,7 +1,9 @@
 // rms_norm without gain (post-norm, models/layers.py:rms_norm):
 //   y = x * r,  r = 1 / sqrt(mean(x², last axis) + eps)             x, y (N, C); r (N) saved
 // backward:
-//   dx += r * (dy - y * mean(dy ∘ y))
+//   dx += r * (dy - y * mean(dy ∘ y))       (Accumulate = false assigns instead, sparing the caller a zero fill)
+// The post-norm residual y = rms_norm(x + f(x)) is one pass (add_rms_norm_forward): the sum is never stored,
+// since backward needs only y and r.
 // Over the sequence axis (mlp_t) the caller passes the transposed (B*D, L) activation.
 #pragma once
 #include <cmath>
@@ -26,7 +28,27 @@ void rms_norm_forward(const Be& be, cview<T, C> x, view<T, C> y, view<T, 1> rstd
   });
 }
 
+// y = rms_norm(a + b), r saved. y may alias a or b.
 template <class Be, class T, int C>
+void add_rms_norm_forward(const Be& be, cview<T, C> a, cview<T, C> b, view<T, C> y, view<T, 1> rstd,
+                          T eps = T(rms_norm_eps)) {
+  be.parallel_for(a.rows(), [&](index_t n) {
+    const T* ar = a.row(n);
+    const T* br = b.row(n);
+    T* yr = y.row(n);
+    alignas(64) T x[C];
+    T ss = 0;
+    for (int c = 0; c < C; ++c) {
+      x[c] = ar[c] + br[c];
+      ss += x[c] * x[c];
+    }
+    const T r = T(1) / std::sqrt(ss / T(C) + eps);
+    for (int c = 0; c < C; ++c) yr[c] = x[c] * r;
+    if (!rstd.empty()) rstd[n] = r;
+  });
+}
+
+template <class Be, class T, int C, bool Accumulate = true>
 void rms_norm_backward(const Be& be, cview<T, C> y, cview<T, 1> rstd, cview<T, C> dy, view<T, C> dx) {
   be.parallel_for(y.rows(), [&](index_t n) {
     const T* yr = y.row(n);
@@ -36,7 +58,10 @@ void rms_norm_backward(const Be& be, cview<T, C> y, cview<T, 1> rstd, cview<T, C
     for (int c = 0; c < C; ++c) dot += g[c] * yr[c];
     const T m = dot / T(C);
     const T r = rstd[n];
-    for (int c = 0; c < C; ++c) d[c] += r * (g[c] - yr[c] * m);
+    if constexpr (Accumulate)
+      for (int c = 0; c < C; ++c) d[c] += r * (g[c] - yr[c] * m);
+    else
+      for (int c = 0; c < C; ++c) d[c] = r * (g[c] - yr[c] * m);
   });
 }
 
