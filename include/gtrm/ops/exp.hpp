@@ -10,9 +10,11 @@
 #include <cmath>
 #include <cstdint>
 
+#include "../core/types.hpp"
+
 namespace gtrm::ops {
 
-inline float poly_exp(float x) {
+GTRM_HD inline float poly_exp(float x) {
   x = x < -87.3f ? -87.3f : x;
   x = x > 88.3f ? 88.3f : x;
   const float fx = x * 1.44269504088896341f;
@@ -30,6 +32,6 @@ inline float poly_exp(float x) {
   return y * std::bit_cast<float>(static_cast<std::uint32_t>(n + 127) << 23);
 }
 
-inline double poly_exp(double x) { return std::exp(x); }
+GTRM_HD inline double poly_exp(double x) { return std::exp(x); }
 
 }  // namespace gtrm::ops
