@@ -10,8 +10,11 @@
 //   using backend_type;  backend_type be;
 //   tensor<T> put(const std::vector<T>&)     memory the backend's ops read and write, holding a copy
 //   std::vector<T> get(tensor<T>)            back to the host, after all work queued so far
-//   make_adam_atan2<T>(hparams, n), make_adamw<T>(hparams, n), make_ema<T>(rate)
+//   make_adam_atan2<T>(hparams, n), make_adamw<T>(hparams, n)
 //                                            optimizer objects with step(be, span params, span grads, lr)
+//   make_ema<T>(rate), make_sign_sgd<T>(hparams, width, max_batch)
+//                                            the EMA (register_params / update / shadow) and the puzzle table's
+//                                            optimizer (step(table, grads, host ids, lr))
 #pragma once
 #include <cstdint>
 #include <random>
@@ -154,7 +157,8 @@ outputs body_rope(H& h) {
   ops::rope_tables<float, HeadDim>(view<float, HeadDim>(cos_h.data(), L), view<float, HeadDim>(sin_h.data(), L));
   auto cs = h.put(cos_h), sn = h.put(sin_h);
   auto a = h.put(randn(B * L * W, 61)), g = h.put(randn(B * L * W, 62));
-  ops::rope_apply<L, Heads, HeadDim, false>(h.be, a.template v<W>(), cs.template c<HeadDim>(), sn.template c<HeadDim>());
+  ops::rope_apply<L, Heads, HeadDim, false>(h.be, a.template v<W>(), cs.template c<HeadDim>(),
+                                            sn.template c<HeadDim>());
   ops::rope_apply<L, Heads, HeadDim, true>(h.be, g.template v<W>(), cs.template c<HeadDim>(), sn.template c<HeadDim>());
   return {fetch(h, "rotated", a), fetch(h, "inverse", g)};
 }
@@ -348,10 +352,27 @@ outputs body_ema(H& h) {
   return {fetch(h, "shadow", tensor<float>{e.shadow().data(), N})};
 }
 
+// the puzzle table's sign-SGD: repeated ids (summed before the sign), a zero gradient (sign 0), rows not in the batch
+template <class H>
+outputs body_sign_sgd(H& h) {
+  constexpr int Rows = 9, E = 12, B = 10;
+  train::sign_sgd_hparams hp;
+  auto opt = h.template make_sign_sgd<float>(hp, E, B);
+  auto table = h.put(randn(Rows * E, 171));
+  const std::vector<std::int32_t> ids{3, 0, 3, 8, 5, 3, 0, 1, 8, 6};  // host memory for both backends
+  for (int k = 0; k < 2; ++k) {
+    std::vector<float> gh = randn(B * E, 172 + k);
+    for (int e = 0; e < E; ++e) gh[4 * E + e] = 0.0f;  // row 4 (id 5, alone): no step, decay only
+    auto g = h.put(gh);
+    opt.step(table.span(), std::span<const float>(g.p, B * E), ids, 0.05 * (k + 1));
+  }
+  return {fetch(h, "table", table)};
+}
+
 // Every body, for the two translation units to expand: X(name).
 #define GTRM_PARITY_BODIES(X)                                                                                        \
   X(linear) X(linear_bias) X(linear_double) X(rms_norm) X(swiglu) X(swiglu_mlp) X(rope) X(attention)                 \
   X(attention_long) X(token_mlp) X(embedding) X(sparse_embedding) X(stablemax_xent) X(softmax_xent) X(bce_logits)  \
-  X(elementwise) X(adam_atan2) X(adamw) X(ema)
+  X(elementwise) X(adam_atan2) X(adamw) X(ema) X(sign_sgd)
 
 }  // namespace gtrm::parity

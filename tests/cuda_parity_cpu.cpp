@@ -29,6 +29,10 @@ struct cpu_harness {
   train::adamw<T> make_adamw(train::adamw_hparams hp, index_t n) { return {hp, n}; }
   template <class T>
   train::ema<T> make_ema(double rate) { return train::ema<T>(rate); }
+  template <class T>
+  train::sign_sgd<T> make_sign_sgd(train::sign_sgd_hparams hp, index_t width, index_t max_batch) {
+    return {hp, width, max_batch};
+  }
 };
 
 }  // namespace

@@ -55,6 +55,10 @@ struct cuda_harness {
   train::cuda_adamw<T> make_adamw(train::adamw_hparams hp, index_t n) { return {hp, n}; }
   template <class T>
   train::cuda_ema<T> make_ema(double rate) { return train::cuda_ema<T>(be, rate); }
+  template <class T>
+  train::cuda_sign_sgd<T> make_sign_sgd(train::sign_sgd_hparams hp, index_t width, index_t max_batch) {
+    return {be, hp, width, max_batch};
+  }
 };
 
 // True when a device is present; otherwise prints the skip line ctest looks for.

@@ -3,6 +3,8 @@
 //                                       same per-step coefficients, the same element kernel: detail::*_kernel, run
 //                                       by one device thread per element)
 //   cuda_ema<T>                         train/ema.hpp's shadow ← (1 − μ)·θ + μ·shadow
+//   cuda_sign_sgd<T>                    train/sign_sgd.hpp's puzzle-table update (rows sharing an id summed in
+//                                       batch order, then the sign), without a sort: see step()
 // They mirror the CPU classes' interface (step(be, params, grads, lr); register_params / update / shadow), with
 // spans over device memory, so code written against one works with the other. The moments start at zero and are
 // sized once, in the constructor; nothing allocates in step or update.
@@ -19,6 +21,7 @@
 #include "../../core/types.hpp"
 #include "../../train/adam_atan2.hpp"
 #include "../../train/adamw.hpp"
+#include "../../train/sign_sgd.hpp"
 #include "cuda.cuh"
 #include "memory.cuh"
 
@@ -138,6 +141,75 @@ class cuda_ema {
   double rate_;
   device_buffer<T> shadow_;
   bool registered_ = false;
+};
+
+// The backend is held by pointer, as in cuda_ema. table and grads are device memory; ids are host memory (the
+// loader's batch), checked here exactly as the CPU optimizer does and copied to a device scratch sized once.
+template <class T>
+class cuda_sign_sgd {
+ public:
+  cuda_sign_sgd(const cuda& be, sign_sgd_hparams h, index_t width, index_t max_batch)
+      : be_(&be), h_(h), width_(width), ids_(max_batch) {}
+
+  // One thread per (batch row b, column e). The thread of the first batch row holding id u sums G_u[e] over the
+  // rows with that id in batch order (the CPU's order) and updates W[u][e]; the threads of later rows with the same
+  // id do nothing. O(batch² · width) comparisons, no sort and no scratch beyond the ids: fine for batch sizes of
+  // hundreds.
+  void step(std::span<T> table, std::span<const T> grads, std::span<const std::int32_t> ids, double lr) {
+    const auto batch = static_cast<index_t>(ids.size());
+    check(table, grads, batch);
+    const index_t rows = static_cast<index_t>(table.size()) / width_;
+    for (index_t b = 0; b < batch; ++b)
+      if (ids[b] < 0 || ids[b] >= rows)
+        throw std::out_of_range("cuda_sign_sgd::step: puzzle id " + std::to_string(ids[b]) + " at batch row " +
+                                std::to_string(b) + " is outside the table of " + std::to_string(rows) + " rows");
+    if (batch == 0) return;
+    GTRM_CUDA_CHECK(cudaMemcpyAsync(ids_.data(), ids.data(), sizeof(std::int32_t) * ids.size(),
+                                    cudaMemcpyHostToDevice, be_->stream()));
+    const T decay = static_cast<T>(1.0 - lr * h_.weight_decay), step = static_cast<T>(lr);
+    const std::int32_t* id = ids_.data();
+    const T* g = grads.data();
+    T* w = table.data();
+    const index_t width = width_;
+    be_->parallel_for(batch * width, [=] GTRM_HD(index_t be_idx) {
+      const index_t b = be_idx / width, e = be_idx % width;
+      const std::int32_t u = id[b];
+      for (index_t j = 0; j < b; ++j)
+        if (id[j] == u) return;  // an earlier row owns u
+      T sum = 0;
+      for (index_t j = b; j < batch; ++j)
+        if (id[j] == u) sum += g[j * width + e];
+      const T s = sum > T(0) ? T(1) : (sum < T(0) ? T(-1) : T(0));
+      T& wu = w[static_cast<index_t>(u) * width + e];
+      wu = wu * decay - step * s;
+    });
+    // ids is the caller's host memory and may change once this returns: pageable copies are staged before
+    // cudaMemcpyAsync returns, pinned ones are not, so wait for the copy.
+    be_->synchronize();
+  }
+
+  const sign_sgd_hparams& hparams() const { return h_; }
+  index_t width() const { return width_; }
+  index_t max_batch() const { return ids_.size(); }
+
+ private:
+  void check(std::span<T> table, std::span<const T> grads, index_t batch) const {
+    if (width_ <= 0) throw std::logic_error("cuda_sign_sgd::step: width 0");
+    if (static_cast<index_t>(table.size()) % width_ != 0)
+      throw std::invalid_argument("cuda_sign_sgd::step: a table of " + std::to_string(table.size()) +
+                                  " values is not a whole number of rows of " + std::to_string(width_));
+    if (batch > ids_.size())
+      throw std::invalid_argument("cuda_sign_sgd::step: " + std::to_string(batch) +
+                                  " batch rows, but the scratch was sized for " + std::to_string(ids_.size()));
+    if (static_cast<index_t>(grads.size()) != batch * width_)
+      throw std::invalid_argument("cuda_sign_sgd::step: " + std::to_string(grads.size()) + " gradient values for " +
+                                  std::to_string(batch) + " rows of " + std::to_string(width_));
+  }
+
+  const cuda* be_;
+  sign_sgd_hparams h_{};
+  index_t width_ = 0;
+  device_buffer<std::int32_t> ids_;
 };
 
 }  // namespace gtrm::train
