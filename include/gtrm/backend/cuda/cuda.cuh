@@ -74,8 +74,9 @@ struct cuda {
     return n;
   }
 
-  // A new stream, cuBLAS handle and result slot on the current device. The stream is a blocking one
-  // (cudaStreamCreate), so plain cudaMemcpy/cudaMemset on the legacy default stream stay ordered with its work.
+  // A new stream, cuBLAS handle (with its workspace) and result slot on the current device. The stream is a
+  // blocking one (cudaStreamCreate), so plain cudaMemcpy/cudaMemset on the legacy default stream stay ordered
+  // with its work.
   cuda() : owns_stream_(true) {
     GTRM_CUDA_CHECK(cudaStreamCreate(&stream_));
     init();
@@ -87,7 +88,8 @@ struct cuda {
   cuda& operator=(const cuda&) = delete;
   cuda(cuda&& o) noexcept
       : stream_(std::exchange(o.stream_, nullptr)), blas_(std::exchange(o.blas_, nullptr)),
-        slot_(std::exchange(o.slot_, nullptr)), owns_stream_(std::exchange(o.owns_stream_, false)) {}
+        slot_(std::exchange(o.slot_, nullptr)), blas_workspace_(std::exchange(o.blas_workspace_, nullptr)),
+        owns_stream_(std::exchange(o.owns_stream_, false)) {}
   cuda& operator=(cuda&&) = delete;
   ~cuda() { release(); }
 
@@ -142,6 +144,10 @@ struct cuda {
       GTRM_CUDA_CHECK(cudaMalloc(&slot_, result_slot_bytes));
       GTRM_CUDA_CHECK(cublasCreate(&blas_));
       GTRM_CUDA_CHECK(cublasSetStream(blas_, stream_));
+      // cuBLAS's own workspace, given once so that no GEMM allocates (32 MiB: NVIDIA's recommendation for Hopper,
+      // more than enough for Ampere). After cublasSetStream, which resets the workspace to the default pool.
+      GTRM_CUDA_CHECK(cudaMalloc(&blas_workspace_, blas_workspace_bytes));
+      GTRM_CUDA_CHECK(cublasSetWorkspace(blas_, blas_workspace_, blas_workspace_bytes));
       // Full-precision fp32 (no TF32): the CPU backend is the reference this backend is checked against.
       GTRM_CUDA_CHECK(cublasSetMathMode(blas_, CUBLAS_DEFAULT_MATH));
     } catch (...) {
@@ -152,8 +158,10 @@ struct cuda {
   void release() noexcept {  // errors are ignored: destructors must not throw
     if (slot_) (void)cudaFree(slot_);
     if (blas_) (void)cublasDestroy(blas_);
+    if (blas_workspace_) (void)cudaFree(blas_workspace_);
     if (owns_stream_ && stream_) (void)cudaStreamDestroy(stream_);
     slot_ = nullptr;
+    blas_workspace_ = nullptr;
     blas_ = nullptr;
     stream_ = nullptr;
   }
@@ -161,6 +169,8 @@ struct cuda {
   cudaStream_t stream_ = nullptr;
   cublasHandle_t blas_ = nullptr;
   void* slot_ = nullptr;
+  void* blas_workspace_ = nullptr;
+  static constexpr std::size_t blas_workspace_bytes = std::size_t{32} << 20;
   bool owns_stream_ = false;
 };
 

@@ -38,14 +38,15 @@ class device_buffer {
   }
   ~device_buffer() { release(); }
 
-  // Discards the contents; the new storage is zero. cudaMemset runs on the legacy default stream, which a
-  // backend's blocking stream waits for, so the zeros are in place before any later work on that stream.
+  // Discards the contents; the new storage is zero. Waits for the zeroing (sizing happens once, at setup), so the
+  // zeros are in place before work on any stream, including a borrowed non-blocking one, touches the buffer.
   void resize(index_t n) {
     release();
     if (n <= 0) return;
     GTRM_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&data_), bytes(n)));
     size_ = n;
     GTRM_CUDA_CHECK(cudaMemset(data_, 0, bytes(n)));
+    GTRM_CUDA_CHECK(cudaStreamSynchronize(nullptr));
   }
   void zero(const cuda& be) {
     if (size_) GTRM_CUDA_CHECK(cudaMemsetAsync(data_, 0, bytes(size_), be.stream()));
