@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ clang libomp-dev
-  libeigen3-dev          # CPU backend GEMMs
+  libeigen3-dev          # CPU backend
+  libopenblas-openmp-dev # CPU backend GEMMs (the OpenMP build of OpenBLAS)
   libxtensor-dev         # .npy datasets
   doctest-dev            # tests
   libbenchmark-dev       # benchmarks

@@ -77,6 +77,7 @@ int run_bench(const preset_entry& p, const bench_request& rq) {
   const auto peak = bench::measure_fp32_peak(0.1, 3);
   ojson out{{"preset", p.name},
             {"device", "cpu"},
+            {"gemm", cpu::gemm_library()},
             {"threads", peak.threads},
             {"batch", B},
             {"steps", rq.steps},
