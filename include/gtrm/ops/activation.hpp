@@ -6,6 +6,6 @@
 namespace gtrm::ops {
 
 template <class T>
-inline T sigmoid(T x) { return T(1) / (T(1) + poly_exp(-x)); }
+GTRM_HD inline T sigmoid(T x) { return T(1) / (T(1) + poly_exp(-x)); }
 
 }  // namespace gtrm::ops

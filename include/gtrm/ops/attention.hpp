@@ -36,6 +36,7 @@ void with_attention_tile(F&& f) {
 }  // namespace detail
 
 template <int L, int Heads, int HeadDim, class Be, class T>
+  requires(!device_memory_backend<Be>)  // a device backend has its own kernels (backend/cuda/kernels/attention.cuh)
 void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
                        view<T, Heads> lse) {
   constexpr int D = Heads * HeadDim, W = 3 * D;
@@ -68,6 +69,7 @@ void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, 
 }
 
 template <int L, int Heads, int HeadDim, class Be, class T>
+  requires(!device_memory_backend<Be>)
 void attention_backward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
                         cview<T, Heads> lse, cview<T, Heads * HeadDim> dout, view<T, 3 * Heads * HeadDim> dqkv) {
   constexpr int D = Heads * HeadDim, W = 3 * D;

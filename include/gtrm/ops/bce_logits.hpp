@@ -1,19 +1,22 @@
 // Binary cross-entropy with logits (torch.nn.functional.binary_cross_entropy_with_logits), float64:
 //   loss_n = max(x, 0) − x t + log(1 + exp(−|x|))         x (N) logits, t (N) targets in [0, 1]
 // backward:  dx_n += w_n (σ(x_n) − t_n)
+// The vector forms also come with a leading backend argument, so that a device backend can overload them for its
+// tag (backend/cuda) and callers stay backend-agnostic; on host-memory backends they are the serial loops.
 #pragma once
 #include <algorithm>
 #include <cmath>
 
+#include "../concepts.hpp"
 #include "../core/types.hpp"
 #include "activation.hpp"
 
 namespace gtrm::ops {
 
-inline double bce_logits_forward(double x, double t) {
+GTRM_HD inline double bce_logits_forward(double x, double t) {
   return std::max(x, 0.0) - x * t + std::log1p(std::exp(-std::abs(x)));
 }
-inline double bce_logits_grad(double x, double t) { return sigmoid(x) - t; }
+GTRM_HD inline double bce_logits_grad(double x, double t) { return sigmoid(x) - t; }
 
 template <class T>
 double bce_logits_forward(const T* x, const double* t, index_t n, double* out = nullptr) {
@@ -30,6 +33,18 @@ template <class T>
 void bce_logits_backward(const T* x, const double* t, double w, index_t n, T* dx, index_t dx_stride = 1) {
   for (index_t i = 0; i < n; ++i)
     dx[i * dx_stride] += static_cast<T>(w * bce_logits_grad(static_cast<double>(x[i]), t[i]));
+}
+
+template <backend Be, class T>
+  requires(!device_memory_backend<Be>)
+double bce_logits_forward(const Be&, const T* x, const double* t, index_t n, double* out = nullptr) {
+  return bce_logits_forward(x, t, n, out);
+}
+
+template <backend Be, class T>
+  requires(!device_memory_backend<Be>)
+void bce_logits_backward(const Be&, const T* x, const double* t, double w, index_t n, T* dx, index_t dx_stride = 1) {
+  bce_logits_backward(x, t, w, n, dx, dx_stride);
 }
 
 }  // namespace gtrm::ops

@@ -9,7 +9,7 @@ namespace gtrm::ops {
 
 template <class Be, class T, int C>
 void fill(const Be& be, view<T, C> x, T value) {
-  be.parallel_for(x.rows(), [&](index_t r) {
+  be.parallel_for(x.rows(), [=] GTRM_HD (index_t r) {
     T* p = x.row(r);
     for (int c = 0; c < C; ++c) p[c] = value;
   });
@@ -17,7 +17,7 @@ void fill(const Be& be, view<T, C> x, T value) {
 
 template <class Be, class T, int C>
 void copy(const Be& be, cview<T, C> x, view<T, C> y) {
-  be.parallel_for(x.rows(), [&](index_t r) {
+  be.parallel_for(x.rows(), [=] GTRM_HD (index_t r) {
     const T* s = x.row(r);
     T* d = y.row(r);
     for (int c = 0; c < C; ++c) d[c] = s[c];
@@ -27,7 +27,7 @@ void copy(const Be& be, cview<T, C> x, view<T, C> y) {
 // z = x + y (z may alias x or y)
 template <class Be, class T, int C>
 void add(const Be& be, cview<T, C> x, cview<T, C> y, view<T, C> z) {
-  be.parallel_for(x.rows(), [&](index_t r) {
+  be.parallel_for(x.rows(), [=] GTRM_HD (index_t r) {
     const T* a = x.row(r);
     const T* b = y.row(r);
     T* d = z.row(r);
@@ -38,7 +38,7 @@ void add(const Be& be, cview<T, C> x, cview<T, C> y, view<T, C> z) {
 // y += x
 template <class Be, class T, int C>
 void accumulate(const Be& be, cview<T, C> x, view<T, C> y) {
-  be.parallel_for(x.rows(), [&](index_t r) {
+  be.parallel_for(x.rows(), [=] GTRM_HD (index_t r) {
     const T* a = x.row(r);
     T* d = y.row(r);
     for (int c = 0; c < C; ++c) d[c] += a[c];
@@ -49,7 +49,7 @@ void accumulate(const Be& be, cview<T, C> x, view<T, C> y) {
 template <int R, bool Accumulate = false, class Be, class T, int C>
 void transpose(const Be& be, cview<T, C> x, view<T, R> y) {
   const index_t batch = x.rows() / R;
-  be.parallel_for(batch * C, [&](index_t bc) {
+  be.parallel_for(batch * C, [=] GTRM_HD (index_t bc) {
     const index_t b = bc / C;
     const int c = static_cast<int>(bc % C);
     const T* src = x.row(b * R) + c;

@@ -7,13 +7,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "../concepts.hpp"
 #include "../core/view.hpp"
 
 namespace gtrm::ops {
 
 template <class Be, class T, int D>
 void embedding_forward(const Be& be, cview<T, D> w, const std::int32_t* ids, T scale, view<T, D> y) {
-  be.parallel_for(y.rows(), [&](index_t n) {
+  be.parallel_for(y.rows(), [=] GTRM_HD (index_t n) {
     const T* src = w.row(ids[n]);
     T* dst = y.row(n);
     for (int c = 0; c < D; ++c) dst[c] = scale * src[c];
@@ -21,6 +22,7 @@ void embedding_forward(const Be& be, cview<T, D> w, const std::int32_t* ids, T s
 }
 
 template <class Be, class T, int D>
+  requires(!device_memory_backend<Be>)  // a host loop; backend/cuda/ops.cuh has the device one
 void embedding_backward(const Be&, const std::int32_t* ids, T scale, cview<T, D> dy, view<T, D> dw) {
   for (index_t n = 0; n < dy.rows(); ++n) {
     T* dst = dw.row(ids[n]);

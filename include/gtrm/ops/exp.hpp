@@ -14,9 +14,11 @@
 #include <cmath>
 #include <cstdint>
 
+#include "../core/types.hpp"
+
 namespace gtrm::ops {
 
-inline float poly_exp(float x) {
+GTRM_HD inline float poly_exp(float x) {
   constexpr std::uint32_t sign = 0x80000000u, inf = 0x7F800000u;
   constexpr std::uint32_t lo = std::bit_cast<std::uint32_t>(87.3f), hi = std::bit_cast<std::uint32_t>(88.3f);
   const std::uint32_t bits = std::bit_cast<std::uint32_t>(x), mag = bits & ~sign;
@@ -36,6 +38,6 @@ inline float poly_exp(float x) {
   return y * std::bit_cast<float>(static_cast<std::uint32_t>(n + 127) << 23);
 }
 
-inline double poly_exp(double x) { return std::exp(x); }
+GTRM_HD inline double poly_exp(double x) { return std::exp(x); }
 
 }  // namespace gtrm::ops

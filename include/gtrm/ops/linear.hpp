@@ -20,7 +20,7 @@ void linear_forward(const Be& be, cview<T, In> x, cview<T, In> w, view<T, Out> y
 template <class Be, class T, int In, int Out>
 void linear_forward(const Be& be, cview<T, In> x, cview<T, In> w, cview<T, 1> b, view<T, Out> y) {
   linear_forward(be, x, w, y);
-  be.parallel_for(y.rows(), [&](index_t r) {
+  be.parallel_for(y.rows(), [=] GTRM_HD (index_t r) {
     T* yr = y.row(r);
     for (int o = 0; o < Out; ++o) yr[o] += b[o];
   });
@@ -36,6 +36,7 @@ void linear_backward(const Be& be, cview<T, In> x, cview<T, In> w, cview<T, Out>
 }
 
 template <class Be, class T, int In, int Out>
+  requires(!device_memory_backend<Be>)  // the bias loop runs on the host; backend/cuda/ops.cuh has the device one
 void linear_backward(const Be& be, cview<T, In> x, cview<T, In> w, cview<T, Out> dy, view<T, In> dx,
                      view<T, In> dw, view<T, 1> db) {
   linear_backward(be, x, w, dy, dx, dw);

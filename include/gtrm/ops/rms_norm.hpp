@@ -17,7 +17,7 @@ inline constexpr double rms_norm_eps = 1e-5;
 // y may alias x.
 template <class Be, class T, int C>
 void rms_norm_forward(const Be& be, cview<T, C> x, view<T, C> y, view<T, 1> rstd, T eps = T(rms_norm_eps)) {
-  be.parallel_for(x.rows(), [&](index_t n) {
+  be.parallel_for(x.rows(), [=] GTRM_HD (index_t n) {
     const T* xr = x.row(n);
     T* yr = y.row(n);
     T ss = 0;
@@ -32,7 +32,7 @@ void rms_norm_forward(const Be& be, cview<T, C> x, view<T, C> y, view<T, 1> rstd
 template <class Be, class T, int C>
 void add_rms_norm_forward(const Be& be, cview<T, C> a, cview<T, C> b, view<T, C> y, view<T, 1> rstd,
                           T eps = T(rms_norm_eps)) {
-  be.parallel_for(a.rows(), [&](index_t n) {
+  be.parallel_for(a.rows(), [=] GTRM_HD (index_t n) {
     const T* ar = a.row(n);
     const T* br = b.row(n);
     T* yr = y.row(n);
@@ -50,7 +50,7 @@ void add_rms_norm_forward(const Be& be, cview<T, C> a, cview<T, C> b, view<T, C>
 
 template <class Be, class T, int C, bool Accumulate = true>
 void rms_norm_backward(const Be& be, cview<T, C> y, cview<T, 1> rstd, cview<T, C> dy, view<T, C> dx) {
-  be.parallel_for(y.rows(), [&](index_t n) {
+  be.parallel_for(y.rows(), [=] GTRM_HD (index_t n) {
     const T* yr = y.row(n);
     const T* g = dy.row(n);
     T* d = dx.row(n);

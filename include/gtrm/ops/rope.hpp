@@ -29,7 +29,7 @@ template <int L, int Heads, int HeadDim, bool Inverse = false, class Be, class T
 void rope_apply(const Be& be, view<T, W> qkv, cview<T, HeadDim> cos_t, cview<T, HeadDim> sin_t) {
   static_assert(W == 3 * Heads * HeadDim, "rope expects fused qkv rows of width 3 * heads * head_dim");
   constexpr int half = HeadDim / 2;
-  be.parallel_for(qkv.rows(), [&](index_t n) {
+  be.parallel_for(qkv.rows(), [=] GTRM_HD (index_t n) {
     const index_t p = n % L;
     const T* c = cos_t.row(p);
     const T* s = sin_t.row(p);

@@ -12,7 +12,7 @@
 namespace gtrm::ops {
 
 template <class T, int V>
-inline double logsumexp_row(const T* x) {
+GTRM_HD inline double logsumexp_row(const T* x) {
   double mx = -INFINITY;
   for (int j = 0; j < V; ++j) mx = std::max(mx, static_cast<double>(x[j]));
   double sum = 0;
@@ -22,7 +22,7 @@ inline double logsumexp_row(const T* x) {
 
 template <class Be, class T, int V>
 void softmax_xent_forward(const Be& be, cview<T, V> logits, const std::int32_t* labels, double* ce) {
-  be.parallel_for(logits.rows(), [&](index_t n) {
+  be.parallel_for(logits.rows(), [=] GTRM_HD (index_t n) {
     const int y = labels[n];
     if (y == ignore_label) { ce[n] = 0.0; return; }
     const T* x = logits.row(n);
@@ -33,7 +33,7 @@ void softmax_xent_forward(const Be& be, cview<T, V> logits, const std::int32_t* 
 template <class Be, class T, int V>
 void softmax_xent_backward(const Be& be, cview<T, V> logits, const std::int32_t* labels, const double* w,
                            view<T, V> dlogits) {
-  be.parallel_for(logits.rows(), [&](index_t n) {
+  be.parallel_for(logits.rows(), [=] GTRM_HD (index_t n) {
     const int y = labels[n];
     if (y == ignore_label || w[n] == 0.0) return;
     const T* x = logits.row(n);

@@ -18,7 +18,7 @@ void puzzle_prefix_forward(const Be& be, cview<T, E> table, const std::int32_t* 
   static_assert(E <= P * D, "the puzzle embedding must fit in the prefix slots");
   static_assert(Stride >= P, "samples cannot overlap");
   const index_t batch = local.rows();
-  be.parallel_for(batch, [&](index_t b) {
+  be.parallel_for(batch, [=] GTRM_HD (index_t b) {
     const T* src = table.row(ids[b]);
     T* loc = local.row(b);
     for (int e = 0; e < E; ++e) loc[e] = src[e];
@@ -30,7 +30,7 @@ void puzzle_prefix_forward(const Be& be, cview<T, E> table, const std::int32_t* 
 
 template <int E, int P, int D, int Stride = P, class Be, class T>
 void puzzle_prefix_backward(const Be& be, cview<T, D> dprefix, T scale, view<T, E> dlocal) {
-  be.parallel_for(dlocal.rows(), [&](index_t b) {
+  be.parallel_for(dlocal.rows(), [=] GTRM_HD (index_t b) {
     const T* src = dprefix.row(b * Stride);
     T* dst = dlocal.row(b);
     for (int e = 0; e < E; ++e) dst[e] += scale * src[e];

@@ -12,12 +12,12 @@
 
 namespace gtrm::ops {
 
-inline double stablemax_s(double x) { return x < 0 ? 1.0 / (1.0 - x + 1e-30) : x + 1.0; }
-inline double stablemax_ds(double x) { if (x < 0) { const double s = 1.0 / (1.0 - x + 1e-30); return s * s; } return 1.0; }
+GTRM_HD inline double stablemax_s(double x) { return x < 0 ? 1.0 / (1.0 - x + 1e-30) : x + 1.0; }
+GTRM_HD inline double stablemax_ds(double x) { if (x < 0) { const double s = 1.0 / (1.0 - x + 1e-30); return s * s; } return 1.0; }
 
 template <class Be, class T, int V>
 void stablemax_xent_forward(const Be& be, cview<T, V> logits, const std::int32_t* labels, double* ce) {
-  be.parallel_for(logits.rows(), [&](index_t n) {
+  be.parallel_for(logits.rows(), [=] GTRM_HD (index_t n) {
     const int y = labels[n];
     if (y == ignore_label) { ce[n] = 0.0; return; }
     const T* x = logits.row(n);
@@ -30,7 +30,7 @@ void stablemax_xent_forward(const Be& be, cview<T, V> logits, const std::int32_t
 template <class Be, class T, int V>
 void stablemax_xent_backward(const Be& be, cview<T, V> logits, const std::int32_t* labels, const double* w,
                              view<T, V> dlogits) {
-  be.parallel_for(logits.rows(), [&](index_t n) {
+  be.parallel_for(logits.rows(), [=] GTRM_HD (index_t n) {
     const int y = labels[n];
     if (y == ignore_label || w[n] == 0.0) return;
     const T* x = logits.row(n);

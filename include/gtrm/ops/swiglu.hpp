@@ -17,7 +17,7 @@ namespace gtrm::ops {
 
 template <class Be, class T, int I>
 void swiglu_forward(const Be& be, cview<T, 2 * I> gu, view<T, I> s) {
-  be.parallel_for(gu.rows(), [&](index_t n) {
+  be.parallel_for(gu.rows(), [=] GTRM_HD (index_t n) {
     const T* g = gu.row(n);
     const T* u = g + I;
     T* o = s.row(n);
@@ -27,7 +27,7 @@ void swiglu_forward(const Be& be, cview<T, 2 * I> gu, view<T, I> s) {
 
 template <class Be, class T, int I>
 void swiglu_backward(const Be& be, cview<T, 2 * I> gu, cview<T, I> ds, view<T, 2 * I> dgu) {
-  be.parallel_for(gu.rows(), [&](index_t n) {
+  be.parallel_for(gu.rows(), [=] GTRM_HD (index_t n) {
     const T* g = gu.row(n);
     const T* u = g + I;
     const T* d = ds.row(n);

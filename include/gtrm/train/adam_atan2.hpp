@@ -58,8 +58,9 @@ struct adam_atan2_coeffs {
   }
 };
 
+// GTRM_HD: a device backend runs it per element (backend/cuda/train.cuh), with the same arithmetic.
 template <class T>
-void adam_atan2_kernel(const adam_atan2_coeffs<T>& c, T* p, const T* g, T* m, T* v, index_t n) {
+GTRM_HD void adam_atan2_kernel(const adam_atan2_coeffs<T>& c, T* p, const T* g, T* m, T* v, index_t n) {
   for (index_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T mi = m[i] + c.one_minus_b1 * (gi - m[i]);

@@ -49,8 +49,9 @@ struct adamw_coeffs {
         eps(static_cast<T>(h.eps)) {}
 };
 
+// GTRM_HD: a device backend runs it per element (backend/cuda/train.cuh), with the same arithmetic.
 template <class T>
-void adamw_kernel(const adamw_coeffs<T>& c, T* p, const T* g, T* m, T* v, index_t n) {
+GTRM_HD void adamw_kernel(const adamw_coeffs<T>& c, T* p, const T* g, T* m, T* v, index_t n) {
   for (index_t i = 0; i < n; ++i) {
     const T gi = g[i];
     const T mi = m[i] + c.one_minus_b1 * (gi - m[i]);
