@@ -35,7 +35,7 @@ struct bench_request {
 template <class Model>
 int run_bench(const preset_entry& p, const bench_request& rq) {
   if (rq.device != "cpu")
-    throw cli_error("--device " + rq.device + ": this gtrm has no CUDA backend yet (only --device cpu)");
+    throw cli_error("--device " + rq.device + ": only --device cpu; the CUDA backend does not run the model and trainer yet");
   if (rq.batch < 1) throw cli_error("--batch must be at least 1, got " + std::to_string(rq.batch));
   if (rq.steps < 1) throw cli_error("--steps must be at least 1, got " + std::to_string(rq.steps));
   using clock = std::chrono::steady_clock;

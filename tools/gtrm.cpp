@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   bench->add_option("--preset", bench_preset, "Compiled architecture (gtrm presets lists them)")->required();
   bench->add_option("--batch", br.batch, "Rows per training step")->capture_default_str();
   bench->add_option("--steps", br.steps, "Timed training steps (one ACT step each)")->capture_default_str();
-  bench->add_option("--device", br.device, "cpu (cuda: not built yet)")->capture_default_str();
+  bench->add_option("--device", br.device, "cpu (cuda: the model does not run on the CUDA backend yet)")->capture_default_str();
   bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(CLI::NonNegativeNumber);
 
   auto* presets = app.add_subcommand("presets", "List the architectures compiled into this gtrm");

@@ -11,13 +11,15 @@
 
 namespace gtrm {
 
-class arena {
+// The bump logic is shared with the CUDA backend's device_arena (backend/cuda/memory.cuh): Bytes is an owning byte
+// storage (buffer<unsigned char> here, device_buffer<unsigned char> there) whose data() is Alignment-aligned.
+template <class Bytes, std::size_t Alignment>
+class basic_arena {
  public:
   // A measuring arena: take() returns null views and only counts bytes.
-  arena() = default;
-  explicit arena(std::size_t capacity_bytes)
-      : storage_(static_cast<index_t>((capacity_bytes + buffer_alignment - 1) / buffer_alignment)),
-        capacity_(static_cast<std::size_t>(storage_.size()) * buffer_alignment) {}
+  basic_arena() = default;
+  explicit basic_arena(std::size_t capacity_bytes)
+      : storage_(static_cast<index_t>(round_up(capacity_bytes))), capacity_(static_cast<std::size_t>(storage_.size())) {}
 
   bool measuring() const { return storage_.size() == 0; }
   std::size_t used() const { return used_; }
@@ -26,8 +28,7 @@ class arena {
 
   template <class T>
   T* take_raw(index_t count) {
-    const std::size_t bytes = (sizeof(T) * static_cast<std::size_t>(count) + buffer_alignment - 1) /
-                              buffer_alignment * buffer_alignment;
+    const std::size_t bytes = round_up(sizeof(T) * static_cast<std::size_t>(count));
     const std::size_t at = used_;
     used_ += bytes;
     if (measuring()) return nullptr;
@@ -35,16 +36,18 @@ class arena {
       throw std::logic_error("gtrm::arena: workspace of " + std::to_string(capacity_) +
                              " bytes is too small (needs " + std::to_string(used_) +
                              "); the workspace was planned for a smaller batch");
-    return reinterpret_cast<T*>(reinterpret_cast<unsigned char*>(storage_.data()) + at);
+    return reinterpret_cast<T*>(storage_.data() + at);
   }
   template <class T, int Cols>
   view<T, Cols> take(index_t rows) { return view<T, Cols>(take_raw<T>(rows * Cols), rows); }
 
  private:
-  struct alignas(buffer_alignment) line { unsigned char bytes[buffer_alignment]; };
-  buffer<line> storage_;
+  static constexpr std::size_t round_up(std::size_t n) { return (n + Alignment - 1) / Alignment * Alignment; }
+  Bytes storage_;
   std::size_t capacity_ = 0;
   std::size_t used_ = 0;
 };
+
+using arena = basic_arena<buffer<unsigned char>, buffer_alignment>;
 
 }  // namespace gtrm

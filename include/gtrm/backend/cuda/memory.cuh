@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "../../core/arena.hpp"
 #include "../../core/types.hpp"
 #include "../../core/view.hpp"
 #include "cuda.cuh"
@@ -105,39 +106,7 @@ class device_buffer {
 // cuBLAS). A workspace is measured with a measuring device_arena, not a host arena (whose alignment is 64).
 inline constexpr std::size_t device_alignment = 256;
 
-class device_arena {
- public:
-  // A measuring arena: take() returns null views and only counts bytes.
-  device_arena() = default;
-  explicit device_arena(std::size_t capacity_bytes)
-      : storage_(static_cast<index_t>((capacity_bytes + device_alignment - 1) / device_alignment * device_alignment)),
-        capacity_(static_cast<std::size_t>(storage_.size())) {}
-
-  bool measuring() const { return storage_.size() == 0; }
-  std::size_t used() const { return used_; }
-  std::size_t capacity() const { return capacity_; }
-  void reset() { used_ = 0; }
-
-  template <class T>
-  T* take_raw(index_t count) {
-    const std::size_t bytes = (sizeof(T) * static_cast<std::size_t>(count) + device_alignment - 1) /
-                              device_alignment * device_alignment;
-    const std::size_t at = used_;
-    used_ += bytes;
-    if (measuring()) return nullptr;
-    if (used_ > capacity_)
-      throw std::logic_error("gtrm::device_arena: workspace of " + std::to_string(capacity_) +
-                             " bytes is too small (needs " + std::to_string(used_) +
-                             "); the workspace was planned for a smaller batch");
-    return reinterpret_cast<T*>(storage_.data() + at);
-  }
-  template <class T, int Cols>
-  view<T, Cols> take(index_t rows) { return view<T, Cols>(take_raw<T>(rows * Cols), rows); }
-
- private:
-  device_buffer<unsigned char> storage_;
-  std::size_t capacity_ = 0;
-  std::size_t used_ = 0;
-};
+// The host arena's bump allocator (core/arena.hpp) over one device allocation.
+using device_arena = basic_arena<device_buffer<unsigned char>, device_alignment>;
 
 }  // namespace gtrm
