@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "reversal_task.hpp"
+
 using namespace gtrm;
 
 TEST_CASE("trainer: two reference training iterations (a_rope_optim) end to end") {
@@ -48,26 +50,12 @@ TEST_CASE("trainer: two reference training iterations (a_rope_optim) end to end"
 
 namespace {
 
-// A reversal task: labels are the inputs reversed. Tokens 1..5, no PAD, one puzzle id.
+// The reversal task (reversal_task.hpp): labels are the inputs reversed.
 inline constexpr dims toy_dims{.vocab = 6, .seq = 6, .puzzle_emb_len = 1, .puzzle_emb_ndim = 16, .hidden = 16, .heads = 2, .expansion = 2};
 inline constexpr cycles toy_cycles{.h = 2, .l = 1, .layers = 1, .max_act_steps = 2};
 using toy = trm<toy_dims, toy_cycles, mixer::attention<pos::rope>, gate::none, halt::q_head, cpu>;
 
-struct toy_data {
-  static constexpr int B = 16;
-  std::vector<std::int32_t> inputs, labels, ids;
-  explicit toy_data(std::uint64_t seed, int n_batches) {
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> tok(1, 5);
-    for (int i = 0; i < n_batches * B; ++i) {
-      std::int32_t seq[6];
-      for (auto& t : seq) t = tok(rng);
-      for (int s = 0; s < 6; ++s) { inputs.push_back(seq[s]); labels.push_back(seq[5 - s]); }
-      ids.push_back(0);
-    }
-  }
-  batch_ref batch(int k) const { return {inputs.data() + k * B * 6, labels.data() + k * B * 6, ids.data() + k * B, B}; }
-};
+using toy_data = testing::reversal_task;
 
 train::train_config toy_config() {
   return {.global_batch_size = toy_data::B, .total_steps = 4000, .lr = 3e-3, .lr_warmup_steps = 20, .weight_decay = 0.01,

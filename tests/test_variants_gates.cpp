@@ -13,6 +13,7 @@
 #include <random>
 
 #include "gradcheck.hpp"
+#include "model_gradcheck.hpp"
 
 using namespace gtrm;
 
@@ -31,66 +32,26 @@ using ew = gate::attention<gate::elementwise>;
 // the puzzle rows against central differences (as test_model_gradcheck.cpp).
 template <class Model>
 void check_gradient(const char* label, double tol = 1e-6) {
-  constexpr index_t B = 2;
-  Model m(3);
-  m.init(7);
-  std::mt19937_64 rng(99);
-  std::normal_distribution<double> nd(0.0, 0.05);
-  for (auto& v : m.params()) v += nd(rng);
-  std::normal_distribution<double> nd5(0.0, 0.5);
-  for (auto& v : m.puzzle_table()) v += nd5(rng);
-  typename Model::workspace ws(B);
-  std::vector<std::int32_t> inputs{1, 2, 3, 4, 0, 4, 4, 2}, pids{2, 0};
-  const index_t n = B * Model::L;
-  std::vector<double> zh0 = testing::random_vector(n * Model::D, rng), zl0 = testing::random_vector(n * Model::D, rng);
-  std::vector<double> wl = testing::random_vector(B * Model::S * Model::V, rng), wq = testing::random_vector(B * 2, rng);
-  std::vector<double> zh, zl;
-  auto loss = [&] {
-    zh = zh0;
-    zl = zl0;
-    m.forward(no_grad, ws, view<double, Model::D>(zh.data(), n), view<double, Model::D>(zl.data(), n), inputs.data(),
-              pids.data(), B);
-    double acc = 0;
-    for (index_t i = 0; i < B * Model::S * Model::V; ++i) acc += wl[i] * ws.logits[i];
-    for (index_t i = 0; i < B * 2; ++i) acc += wq[i] * ws.q[i];
-    return acc;
-  };
-  zh = zh0;
-  zl = zl0;
-  m.forward(with_grad, ws, view<double, Model::D>(zh.data(), n), view<double, Model::D>(zl.data(), n), inputs.data(),
-            pids.data(), B);
-  for (index_t i = 0; i < B * Model::S * Model::V; ++i) ws.dlogits[i] = wl[i];
-  for (index_t i = 0; i < B * 2; ++i) ws.dq[i] = wq[i];
-  m.zero_grads();
-  for (auto& v : ws.dlocal) v = 0;
-  m.backward(ws, inputs.data(), B);
-  auto r = testing::gradcheck_spans({m.params().span()}, loss, {std::span<const double>(m.grads().span())}, 1e-6);
+  testing::model_gradcheck<Model> g;
+  const auto r = g.params();
   INFO("params: rel = " << r.rel << ", |g| = " << r.norm);
   CHECK(r.rel < tol);
   // the gate tensors on their own (a wrong gate gradient could hide in the norm of the whole buffer)
   for (std::size_t i = Model::idx_gate0; i < Model::layout.count; ++i) {
     const auto& s = Model::layout[i];
-    std::span<double> p(m.params().data() + s.offset, static_cast<std::size_t>(s.size()));
-    std::span<const double> g(m.grads().data() + s.offset, p.size());
-    auto rg = testing::gradcheck_spans({p}, loss, {g}, 1e-6);
+    const auto rg = g.params(s.offset, s.size());
     INFO(s.full_name() << ": rel = " << rg.rel << ", |g| = " << rg.norm);
     CHECK(rg.rel < tol);
   }
   if constexpr (Model::attn_gate_cols > 0) {  // the gate rows of every qkv_proj
     for (int layer = 0; layer < Model::layers; ++layer) {
       const auto& s = Model::layout[static_cast<std::size_t>(Model::layer_index(0, layer))];
-      const index_t off = s.offset + Model::D * Model::D, len = Model::attn_gate_cols * Model::D;
-      std::span<double> p(m.params().data() + off, static_cast<std::size_t>(len));
-      std::span<const double> g(m.grads().data() + off, p.size());
-      auto rg = testing::gradcheck_spans({p}, loss, {g}, 1e-6);
+      const auto rg = g.params(s.offset + Model::D * Model::D, Model::attn_gate_cols * Model::D);
       INFO("gate rows of layer " << layer << ": rel = " << rg.rel << ", |g| = " << rg.norm);
       CHECK(rg.rel < tol);
     }
   }
-  std::vector<double> dtable(m.puzzle_table().size(), 0.0);
-  for (index_t b = 0; b < B; ++b)
-    for (int e = 0; e < Model::E; ++e) dtable[pids[b] * Model::E + e] += ws.dlocal(b, e);
-  auto rp = testing::gradcheck_spans({m.puzzle_table().span()}, loss, {std::span<const double>(dtable)}, 1e-6);
+  const auto rp = g.puzzle_table();
   INFO("puzzle table: rel = " << rp.rel);
   CHECK(rp.rel < tol);
   std::printf("gradcheck %-58s rel %.2e\n", label, r.rel);

@@ -15,6 +15,8 @@
 
 #include "gradcheck.hpp"
 
+#include "reversal_task.hpp"
+
 using namespace gtrm;
 
 namespace {
@@ -249,23 +251,9 @@ TEST_CASE("halting rules: q_head (q_halt > 0), q_head_continue and q_compare (q_
 }
 
 namespace {
-// The reversal task of test_train_trainer.cpp: labels are the inputs reversed.
+// The reversal task (reversal_task.hpp), as test_train_trainer.cpp.
 inline constexpr dims toy_dims{.vocab = 6, .seq = 6, .puzzle_emb_len = 0, .puzzle_emb_ndim = 16, .hidden = 16, .heads = 2, .expansion = 2};
-struct toy_data {
-  static constexpr int B = 16;
-  std::vector<std::int32_t> inputs, labels, ids;
-  explicit toy_data(std::uint64_t seed, int n_batches) {
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<int> tok(1, 5);
-    for (int i = 0; i < n_batches * B; ++i) {
-      std::int32_t seq[6];
-      for (auto& t : seq) t = tok(rng);
-      for (int s = 0; s < 6; ++s) { inputs.push_back(seq[s]); labels.push_back(seq[5 - s]); }
-      ids.push_back(0);
-    }
-  }
-  batch_ref batch(int k) const { return {inputs.data() + k * B * 6, labels.data() + k * B * 6, ids.data() + k * B, B}; }
-};
+using toy_data = testing::reversal_task;
 
 template <class M>
 std::pair<double, double> train_toy(int steps) {

@@ -14,6 +14,7 @@
 #include <type_traits>
 
 #include "gradcheck.hpp"
+#include "model_gradcheck.hpp"
 
 using namespace gtrm;
 
@@ -35,50 +36,17 @@ using latent_trm = trm<tiny, tiny_cycles, Mixer, Gate, halt::q_head, cpu, Grad, 
 
 template <class M>
 void check_gradient(const char* label, double tol = 1e-6) {
-  constexpr index_t B = 2;
-  M m(3);
-  m.init(7);
-  std::mt19937_64 rng(99);
-  std::normal_distribution<double> nd(0.0, 0.05), nd5(0.0, 0.5);
-  for (auto& v : m.params()) v += nd(rng);
-  for (auto& v : m.puzzle_table()) v += nd5(rng);
-  typename M::workspace ws(B);
-  std::vector<std::int32_t> inputs{1, 2, 3, 4, 0, 4, 4, 2}, pids{2, 0};
-  const index_t n = B * M::L;
-  const auto zh0 = testing::random_vector(n * M::D, rng), zl0 = testing::random_vector(n * M::D, rng);
-  const auto wl = testing::random_vector(B * M::S * M::V, rng), wq = testing::random_vector(B * 2, rng);
-  std::vector<double> zh, zl;
-  auto loss = [&] {
-    zh = zh0;
-    zl = zl0;
-    m.forward(no_grad, ws, view<double, M::D>(zh.data(), n), view<double, M::D>(zl.data(), n), inputs.data(), pids.data(), B);
-    double acc = 0;
-    for (index_t i = 0; i < B * M::S * M::V; ++i) acc += wl[i] * ws.logits[i];
-    for (index_t i = 0; i < B * 2; ++i) acc += wq[i] * ws.q[i];
-    return acc;
-  };
-  zh = zh0;
-  zl = zl0;
-  m.forward(with_grad, ws, view<double, M::D>(zh.data(), n), view<double, M::D>(zl.data(), n), inputs.data(), pids.data(), B);
-  std::copy(wl.begin(), wl.end(), ws.dlogits.begin());
-  std::copy(wq.begin(), wq.end(), ws.dq.begin());
-  m.zero_grads();
-  for (auto& v : ws.dlocal) v = 0;
-  m.backward(ws, inputs.data(), B);
-  auto r = testing::gradcheck_spans({m.params().span()}, loss, {std::span<const double>(m.grads().span())}, 1e-6);
+  testing::model_gradcheck<M> g;
+  const auto r = g.params();
   INFO("params: rel = " << r.rel << ", |g| = " << r.norm);
   CHECK(r.rel < tol);
   for (std::size_t i = M::idx_lma; i < M::layout.count; ++i) {  // the LMA tensors on their own
     const auto& s = M::layout[i];
-    std::span<double> p(m.params().data() + s.offset, static_cast<std::size_t>(s.size()));
-    auto rg = testing::gradcheck_spans({p}, loss, {std::span<const double>(m.grads().data() + s.offset, p.size())}, 1e-6);
+    const auto rg = g.params(s.offset, s.size());
     INFO(s.full_name() << ": rel = " << rg.rel << ", |g| = " << rg.norm);
     CHECK(rg.rel < tol);
   }
-  std::vector<double> dtable(m.puzzle_table().size(), 0.0);
-  for (index_t b = 0; b < B; ++b)
-    for (int e = 0; e < M::E; ++e) dtable[pids[b] * M::E + e] += ws.dlocal(b, e);
-  auto rp = testing::gradcheck_spans({m.puzzle_table().span()}, loss, {std::span<const double>(dtable)}, 1e-6);
+  const auto rp = g.puzzle_table();
   INFO("puzzle table: rel = " << rp.rel);
   CHECK(rp.rel < tol);
   std::printf("gradcheck LMA %-44s L' %d  d' %d  rel %.2e  puzzle rel %.2e\n", label, M::L, M::D, r.rel, rp.rel);
