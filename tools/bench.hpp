@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include <gtrm/cpu.hpp>
 #include <gtrm/solve.hpp>
 #include <gtrm/train/trainer.hpp>
 
