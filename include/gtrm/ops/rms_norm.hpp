@@ -14,16 +14,23 @@ namespace gtrm::ops {
 
 inline constexpr double rms_norm_eps = 1e-5;
 
+namespace detail {
+// One row: y = x · r, returns r. y may alias x.
+template <int C, class T>
+GTRM_HD inline T rms_norm_row(const T* x, T* y, T eps) {
+  T ss = 0;
+  for (int c = 0; c < C; ++c) ss += x[c] * x[c];
+  const T r = T(1) / std::sqrt(ss / T(C) + eps);
+  for (int c = 0; c < C; ++c) y[c] = x[c] * r;
+  return r;
+}
+}  // namespace detail
+
 // y may alias x.
 template <class Be, class T, int C>
 void rms_norm_forward(const Be& be, cview<T, C> x, view<T, C> y, view<T, 1> rstd, T eps = T(rms_norm_eps)) {
   be.parallel_for(x.rows(), [=] GTRM_HD (index_t n) {
-    const T* xr = x.row(n);
-    T* yr = y.row(n);
-    T ss = 0;
-    for (int c = 0; c < C; ++c) ss += xr[c] * xr[c];
-    const T r = T(1) / std::sqrt(ss / T(C) + eps);
-    for (int c = 0; c < C; ++c) yr[c] = xr[c] * r;
+    const T r = detail::rms_norm_row<C>(x.row(n), y.row(n), eps);
     if (!rstd.empty()) rstd[n] = r;
   });
 }
@@ -35,15 +42,9 @@ void add_rms_norm_forward(const Be& be, cview<T, C> a, cview<T, C> b, view<T, C>
   be.parallel_for(a.rows(), [=] GTRM_HD (index_t n) {
     const T* ar = a.row(n);
     const T* br = b.row(n);
-    T* yr = y.row(n);
     alignas(64) T x[C];
-    T ss = 0;
-    for (int c = 0; c < C; ++c) {
-      x[c] = ar[c] + br[c];
-      ss += x[c] * x[c];
-    }
-    const T r = T(1) / std::sqrt(ss / T(C) + eps);
-    for (int c = 0; c < C; ++c) yr[c] = x[c] * r;
+    for (int c = 0; c < C; ++c) x[c] = ar[c] + br[c];
+    const T r = detail::rms_norm_row<C>(x, y.row(n), eps);
     if (!rstd.empty()) rstd[n] = r;
   });
 }
