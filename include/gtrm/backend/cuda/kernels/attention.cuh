@@ -37,6 +37,16 @@ inline constexpr std::size_t attention_smem = sizeof(T) * (2 * std::size_t{L} + 
 // 48 KiB is what a kernel gets without opting in to more (cudaFuncSetAttribute).
 inline constexpr std::size_t attention_smem_limit = 48 * 1024;
 
+// Block blk of the batch·Heads·L grid works on sample b, head h, row (query or key) r.
+struct attention_block {
+  index_t b;
+  int h, r;
+};
+template <int L, int Heads>
+__device__ inline attention_block attention_block_of(index_t blk) {
+  return {blk / L / Heads, static_cast<int>(blk / L % Heads), static_cast<int>(blk % L)};
+}
+
 template <int L, int Heads, int HeadDim, class T>
 __global__ void __launch_bounds__(attention_threads)
     attention_forward_kernel(const T* qkv, T* o, T* lse, T scale) {
@@ -46,11 +56,7 @@ __global__ void __launch_bounds__(attention_threads)
   T* q = p + L;                             // (HeadDim)
   T* red = q + 2 * HeadDim;                 // (Threads)
   const int t = static_cast<int>(threadIdx.x);
-  const index_t blk = blockIdx.x;
-  const int i = static_cast<int>(blk % L);
-  const index_t bh = blk / L;
-  const int h = static_cast<int>(bh % Heads);
-  const index_t b = bh / Heads;
+  const auto [b, h, i] = attention_block_of<L, Heads>(blockIdx.x);
   const T* base = qkv + b * L * W;
 
   for (int c = t; c < HeadDim; c += Threads) q[c] = base[i * W + h * HeadDim + c];
@@ -90,11 +96,7 @@ __global__ void __launch_bounds__(attention_threads)
   T* g = q + HeadDim;                        // (HeadDim) dout row
   T* red = g + HeadDim;                      // red[0] holds D_i
   const int t = static_cast<int>(threadIdx.x);
-  const index_t blk = blockIdx.x;
-  const int i = static_cast<int>(blk % L);
-  const index_t bh = blk / L;
-  const int h = static_cast<int>(bh % Heads);
-  const index_t b = bh / Heads;
+  const auto [b, h, i] = attention_block_of<L, Heads>(blockIdx.x);
   const index_t row = b * L + i;
   const T* base = qkv + b * L * W;
 
@@ -142,11 +144,7 @@ __global__ void __launch_bounds__(attention_threads)
   T* k = ds + L;                            // (HeadDim)
   T* v = k + HeadDim;                       // (HeadDim)
   const int t = static_cast<int>(threadIdx.x);
-  const index_t blk = blockIdx.x;
-  const int j = static_cast<int>(blk % L);
-  const index_t bh = blk / L;
-  const int h = static_cast<int>(bh % Heads);
-  const index_t b = bh / Heads;
+  const auto [b, h, j] = attention_block_of<L, Heads>(blockIdx.x);
   const T* base = qkv + b * L * W;
 
   for (int c = t; c < HeadDim; c += Threads) {
