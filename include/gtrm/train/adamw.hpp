@@ -11,12 +11,11 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
-#include <stdexcept>
-#include <string>
 
 #include "../concepts.hpp"
 #include "../core/buffer.hpp"
 #include "../core/types.hpp"
+#include "step_sizes.hpp"
 
 namespace gtrm::train {
 
@@ -99,10 +98,7 @@ class adamw {
 
  private:
   detail::adamw_coeffs<T> begin_step(std::span<T> params, std::span<const T> grads, double lr) {
-    if (params.size() != grads.size() || static_cast<index_t>(params.size()) != state_.m.size())
-      throw std::invalid_argument("adamw::step: " + std::to_string(params.size()) + " parameters, " +
-                                  std::to_string(grads.size()) + " gradients and a state of " +
-                                  std::to_string(state_.m.size()) + " must all be equal");
+    detail::check_step_sizes("adamw", params.size(), grads.size(), state_.m.size());
     ++state_.step;
     return detail::adamw_coeffs<T>(h_, state_.step, lr);
   }

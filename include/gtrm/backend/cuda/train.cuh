@@ -33,15 +33,6 @@ struct cuda_moments {
   std::int64_t step = 0;       // updates done so far
 };
 
-namespace detail {
-inline void check_step_sizes(const char* who, std::size_t params, std::size_t grads, index_t state) {
-  if (params != grads || static_cast<index_t>(params) != state)
-    throw std::invalid_argument(std::string(who) + "::step: " + std::to_string(params) + " parameters, " +
-                                std::to_string(grads) + " gradients and a state of " + std::to_string(state) +
-                                " must all be equal");
-}
-}  // namespace detail
-
 template <class T>
 class cuda_adam_atan2 {
  public:
