@@ -1,8 +1,10 @@
 // Named configurations: the paper's runs (TRM_REFERENCE.md §4), and the golden-file test configurations
-// (../shared/golden). A preset is a model type; pick the backend when you name it:
+// (tests/data/golden and tests/data/golden_variants, see their PROVENANCE.md). A preset is a model type; pick the
+// backend when you name it:
 //   using model_t = gtrm::presets::sudoku_mlp<gtrm::cpu>;
 #pragma once
 #include "config.hpp"
+#include "model/hrm.hpp"
 #include "model/trm.hpp"
 #include "policy/policies.hpp"
 
@@ -30,6 +32,29 @@ template <class Be, class T = float> using golden_rope = trm<golden_dims, golden
 template <class Be, class T = float> using golden_mlpt = trm<golden_sudoku_dims, golden_cycles, mixer::token_mlp<pos::none>, gate::none, halt::q_head, Be, grad::last_cycle, T>;
 template <class Be, class T = float> using golden_learned = trm<golden_dims, golden_cycles, mixer::attention<pos::learned>, gate::none, halt::q_head, Be, grad::last_cycle, T>;
 template <class Be, class T = float> using golden_no_puzzle = trm<golden_no_puzzle_dims, golden_cycles, mixer::attention<pos::rope>, gate::none, halt::q_head, Be, grad::last_cycle, T>;
+
+// ---- the HRM golden configurations (tests/data/golden_variants h, h2): the prefix is ceil(64 / 64) = 1 slot ----
+inline constexpr dims golden_hrm_dims{.vocab = 11, .seq = 16, .puzzle_emb_len = 0, .puzzle_emb_ndim = 64, .hidden = 64, .heads = 4};
+inline constexpr dims golden_hrm_sudoku_dims{.vocab = 11, .seq = 81, .puzzle_emb_len = 0, .puzzle_emb_ndim = 64, .hidden = 64, .heads = 4};
+inline constexpr cycles golden_hrm_cycles{.h = 2, .l = 2, .layers = 2, .max_act_steps = 4};
+inline constexpr cycles golden_hrm_sudoku_cycles{.h = 2, .l = 3, .layers = 2, .max_act_steps = 4};
+
+// (h) H_level 2 blocks, RoPE;  (h2) H_level 1 block, learned positions, Sudoku shapes
+template <class Be, class T = float> using golden_hrm = hrm<golden_hrm_dims, golden_hrm_cycles, 2, mixer::attention<pos::rope>, halt::q_head_continue, Be, grad::one_step, T>;
+template <class Be, class T = float> using golden_hrm_sudoku = hrm<golden_hrm_sudoku_dims, golden_hrm_sudoku_cycles, 1, mixer::attention<pos::learned>, halt::q_head_continue, Be, grad::one_step, T>;
+
+// ---- the GTRM golden configurations (tests/data/golden_variants g*): config (a) plus one gate each ----
+template <class Gate, class Be, class T = float> using golden_gated = trm<golden_dims, golden_cycles, mixer::attention<pos::rope>, Gate, halt::q_head, Be, grad::last_cycle, T>;
+template <class Be, class T = float> using golden_gate_scalar = golden_gated<gate::context_scalar, Be, T>;                   // g1
+template <class Be, class T = float> using golden_gate_channel = golden_gated<gate::context_channel, Be, T>;                 // g1c
+template <class Be, class T = float> using golden_gate_headwise = golden_gated<gate::attention<gate::headwise>, Be, T>;      // g2h
+template <class Be, class T = float> using golden_gate_elementwise = golden_gated<gate::attention<gate::elementwise>, Be, T>;// g2e
+template <class Be, class T = float> using golden_gate_recurrent = golden_gated<gate::recurrent<false>, Be, T>;              // g3
+template <class Be, class T = float> using golden_gate_recurrent_reset = golden_gated<gate::recurrent<true>, Be, T>;         // g3r
+// (g4) the hybrid: elementwise attention gate + recurrence gate, Sudoku shapes
+template <class Be, class T = float> using golden_gate_hybrid =
+    trm<golden_sudoku_dims, golden_cycles, mixer::attention<pos::rope>, gate::all<gate::attention<gate::elementwise>, gate::recurrent<false>>,
+        halt::q_head, Be, grad::last_cycle, T>;
 
 }  // namespace gtrm::presets
 

@@ -1,7 +1,12 @@
-// Checks a compiled model against a golden file of the reference implementation (../shared/golden/README.md):
-// loads weights and inputs, runs ACT step 1 in training mode with backward, step 2 from the stored step-1
-// carry, and the evaluation run (halt_max_steps steps, each from the stored previous carry, as the README's
-// "strict" comparison), and compares every stored quantity.
+// Checks a compiled model against a golden file of the reference implementation (tests/data/golden and
+// tests/data/golden_variants, see their PROVENANCE.md): loads weights and inputs, runs ACT step 1 in training mode
+// with backward, step 2 from the stored step-1 carry, and the evaluation run (halt_max_steps steps, each from the
+// stored previous carry, the "strict" comparison), and compares every stored quantity. A model with the HRM
+// Q-continue target (halt::q_head_continue) runs the extra forward pass through act_step's inference workspace and
+// is compared on the target, the second pass's Q logits and q_continue_loss too.
+//
+// check_optimizer_reference replays the optimizer file (a_rope_optim: iter{1,2}/…) through train::trainer: one
+// ACT step, backward of loss/B, sign-SGD on the puzzle rows and Adam-atan2, compared after each iteration.
 //
 // Error measures: max_abs = max |a − b|; norm_rel = ‖a − b‖ / ‖b‖ (the criterion); integers and flags
 // must match exactly.
@@ -14,6 +19,7 @@
 #include <vector>
 
 #include "../model/act.hpp"
+#include "../train/trainer.hpp"
 #include "safetensors.hpp"
 #include "state_dict.hpp"
 
@@ -106,6 +112,10 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
   load_state_dict(m, f, "");
   typename Model::workspace ws(B);
   act_scratch<Model> sc(B);
+  // the Q-continue target's extra forward pass (HRM) runs in an inference workspace
+  constexpr bool continue_target = Model::halt_type::continue_target;
+  typename Model::workspace extra(continue_target ? B : 1, false);
+  typename Model::workspace* extra_ptr = continue_target ? &extra : nullptr;
   std::mt19937_64 rng(0);
   act_options train_opt{.training = true, .exploration_prob = 0.0, .loss = lm_loss_kind::stablemax, .loss_scale = 1.0, .backward = true};
 
@@ -133,6 +143,14 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
     cmp_scalar(p + "loss", r.loss, tol.loss);
     cmp_scalar(p + "metrics.lm_loss", r.metrics.lm_loss, tol.loss);
     cmp_scalar(p + "metrics.q_halt_loss", r.metrics.q_halt_loss, tol.loss);
+    if constexpr (continue_target) if (p != "eval/") {  // the second pass exists in training only
+      std::vector<T> nh(static_cast<std::size_t>(B)), nc(static_cast<std::size_t>(B));
+      for (index_t b = 0; b < B; ++b) { nh[b] = extra.q(b, 0); nc[b] = extra.q(b, 1); }
+      cmp(p + "target_q_continue", sc.q_cont_target.data(), tol.tensor);
+      cmp(p + "next_q_halt_logits", nh.data(), tol.tensor);
+      cmp(p + "next_q_continue_logits", nc.data(), tol.tensor);
+      cmp_scalar(p + "metrics.q_continue_loss", r.metrics.q_continue_loss, tol.loss);
+    }
     cmp_scalar(p + "metrics.accuracy", r.metrics.accuracy, tol.loss);
     cmp_scalar(p + "metrics.count", static_cast<double>(r.metrics.count), 0, true);
     cmp_scalar(p + "metrics.exact_accuracy", static_cast<double>(r.metrics.exact_accuracy), 0, true);
@@ -153,7 +171,7 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
     const batch_ref b1 = read_batch("batch/", in, lab, pid);
     m.zero_grads();
     for (auto& v : ws.dlocal) v = T(0);
-    const act_step_result r = act_step(m, ws, c, b1, sc, train_opt, rng);
+    const act_step_result r = act_step(m, ws, c, b1, sc, train_opt, rng, extra_ptr);
     cmp("step1/input_embeddings", ws.x.data(), tol.tensor);
     compare_step("step1/", c, r);
     for (std::size_t i = 0; i < Model::layout.count; ++i) {
@@ -170,7 +188,7 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
       std::vector<std::int32_t> in2, lab2, pid2;
       const batch_ref b2 = read_batch("step2/batch/", in2, lab2, pid2);
       m.zero_grads();
-      const act_step_result r2 = act_step(m, ws, c, b2, sc, train_opt, rng);
+      const act_step_result r2 = act_step(m, ws, c, b2, sc, train_opt, rng, extra_ptr);
       compare_step("step2/", c, r2);
     }
   }
@@ -186,7 +204,7 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
       const std::string p = "eval/step" + std::to_string(step) + "/";
       if (step > 1 && f.contains("eval/step" + std::to_string(step - 1) + "/carry.z_H"))
         load_carry("eval/step" + std::to_string(step - 1) + "/", c);
-      r = act_step(m, ws, c, b1, sc, eval_opt, rng);
+      r = act_step(m, ws, c, b1, sc, eval_opt, rng, extra_ptr);
       cmp(p + "logits", ws.logits.data(), tol.tensor);
       cmp(p + "carry.z_H", c.z_h.data(), tol.tensor);
       cmp(p + "carry.z_L", c.z_l.data(), tol.tensor);
@@ -195,6 +213,63 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
     cmp_scalar("eval/num_steps", N, 0, true);
   }
   (void)S; (void)L; (void)D; (void)V;
+  return rep;
+}
+
+// Whether f is an optimizer file (iterations of training, no single-step outputs).
+inline bool is_optimizer_reference(const safetensors_reader& f) { return f.contains("iter1/batch/inputs"); }
+
+// Replays the optimizer file's training iterations (iter1/, iter2/, …) through train::trainer with the file's
+// `optimizer` hyper-parameters (lr as given, no warm-up, no EMA, no exploration) and compares, after each one,
+// the loss (tol.loss), the halting flags (exact), every parameter gradient of loss/B (tol.gradient) and every
+// parameter and the puzzle table after the update (tol.tensor).
+template <class Model>
+reference_report check_optimizer_reference(const safetensors_reader& f, const reference_tolerances& tol = {}) {
+  reference_report rep;
+  rep.file = f.path().string();
+  const auto opt_text = f.meta("optimizer");
+  if (!opt_text) throw error(rep.file + " has iterations but no `optimizer` metadata: not an optimizer golden file");
+  // The metadata is flat JSON of numbers: {"lr": 0.001, "puzzle_emb_lr": 0.01, ...}
+  auto number = [&](const std::string& key) {
+    const auto at = opt_text->find("\"" + key + "\"");
+    if (at == std::string::npos) throw error(rep.file + ": its `optimizer` metadata has no " + key);
+    return std::stod(opt_text->substr(opt_text->find(':', at) + 1));
+  };
+  const index_t B = f.info("iter1/batch/puzzle_identifiers").shape.at(0);
+  Model m(Model::E > 0 ? f.info("model.inner.puzzle_emb.weights").shape.at(0) : 1);
+  load_state_dict(m, f, "");
+  train::train_config cfg;
+  cfg.global_batch_size = B;
+  cfg.total_steps = 1 << 20;
+  cfg.lr = number("lr");
+  cfg.lr_warmup_steps = 0;
+  cfg.beta1 = number("beta1");
+  cfg.beta2 = number("beta2");
+  cfg.weight_decay = number("weight_decay");
+  cfg.puzzle_emb_lr = number("puzzle_emb_lr");
+  cfg.puzzle_emb_weight_decay = number("puzzle_emb_weight_decay");
+  cfg.halt_exploration_prob = 0.0;
+  cfg.ema = false;
+  train::trainer<Model> tr(m, cfg);
+  for (int it = 1; f.contains("iter" + std::to_string(it) + "/batch/inputs"); ++it) {
+    const std::string p = "iter" + std::to_string(it) + "/";
+    const auto in = f.read<std::int32_t>(p + "batch/inputs"), lab = f.read<std::int32_t>(p + "batch/labels"),
+               pid = f.read<std::int32_t>(p + "batch/puzzle_identifiers");
+    const auto r = tr.train_batch({in.data(), lab.data(), pid.data(), B});
+    if (f.contains(p + "loss")) rep.rows.push_back(detail::compare_values(p + "loss", &r.loss, f.read<double>(p + "loss"), tol.loss));
+    if (f.contains(p + "carry.halted"))
+      rep.rows.push_back(detail::compare_exact(p + "carry.halted", tr.carry().halted.data(), f.read<std::int64_t>(p + "carry.halted")));
+    for (std::size_t i = 0; i < Model::layout.count; ++i) {
+      const auto& s = Model::layout[i];
+      const std::string g = p + "grad/" + s.full_name(), w = p + "param/" + s.full_name();
+      if (f.contains(g)) rep.rows.push_back(detail::compare_values(g, m.grads().data() + s.offset, f.read<double>(g), tol.gradient));
+      if (f.contains(w)) rep.rows.push_back(detail::compare_values(w, m.params().data() + s.offset, f.read<double>(w), tol.tensor));
+    }
+    if constexpr (Model::E > 0) {
+      const std::string t = p + "param/" + std::string(Model::puzzle_table_name);
+      if (f.contains(t)) rep.rows.push_back(detail::compare_values(t, m.puzzle_table().data(), f.read<double>(t), tol.tensor));
+    }
+  }
   return rep;
 }
 
