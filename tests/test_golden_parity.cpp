@@ -3,10 +3,8 @@
 // gradient within 1e-4, ACT step 2 and the evaluation run likewise; steps, halting, data and predictions exact.
 // The optimizer file (a_rope_optim) is replayed through the trainer: losses, halting, gradients and the
 // parameters after each of its two iterations. (HRM and GTRM: tests/test_golden_hrm.cpp, test_golden_gates.cpp.)
-#include <doctest/doctest.h>
+#include "test_golden_check.hpp"
 
-#include <gtrm/cpu.hpp>
-#include <gtrm/io/reference_check.hpp>
 #include <gtrm/presets.hpp>
 
 #include <cstdio>
@@ -19,16 +17,7 @@ std::string golden(const char* name) { return std::string(GTRM_TEST_DATA_DIR) + 
 
 template <class Model>
 void check_file(const char* name, io::reference_tolerances tol = {}) {
-  io::safetensors_reader f(golden(name));
-  const io::reference_report rep = io::check_reference<Model>(f, tol);
-  for (const auto& r : rep.rows) {
-    INFO(name << ": " << r.name << " max_abs " << r.max_abs << " norm_rel " << r.norm_rel);
-    CHECK(r.pass);
-  }
-  std::printf("%-34s %3zu quantities: step1 %.2e  grads %.2e  step2 %.2e  eval %.2e\n", name, rep.rows.size(),
-              rep.worst("step1/"), rep.worst("grad/"), rep.worst("step2/"), rep.worst("eval/"));
-  CHECK(rep.rows.size() > 40);
-  CHECK(rep.pass());
+  testing::check_golden_file<Model>("golden", name, tol);
 }
 
 }  // namespace

@@ -137,3 +137,48 @@ TEST_CASE("checkpoint: bad checkpoints give one error naming the tensor and both
                         "other.safetensors", "whole.safetensors", "cut.safetensors"})
     fs::remove(tmp(n));
 }
+
+TEST_CASE("checkpoint: the config names every policy; another variant is refused by key, old checkpoints load as plain TRM") {
+  M a(8);
+  a.init(1);
+  io::safetensors_writer w;
+  io::add_state_dict(a, w);
+  w.save(tmp("policies.safetensors"));
+  const auto cfg = io::safetensors_reader(tmp("policies.safetensors")).meta("config").value();
+  for (const char* k : {"\"arch\": \"trm\"", "\"H_layers\": 0", "\"mixer\": \"attention\"", "\"pos_encodings\": \"rope\"",
+                        "\"context_gate\": \"none\"", "\"attention_gate\": \"none\"", "\"recurrence_gate\": \"none\"",
+                        "\"halt_rule\": \"q_head\"", "\"grad_rule\": \"last_cycle\""}) {
+    INFO(k);
+    CHECK(cfg.find(k) != std::string::npos);
+  }
+  // same tensors, other halting / gradient rule: refused, naming the key
+  using compare_halt = trm<presets::golden_dims, presets::golden_cycles, mixer::attention<pos::rope>, gate::none, halt::q_compare, cpu>;
+  using one_step = trm<presets::golden_dims, presets::golden_cycles, mixer::attention<pos::rope>, gate::none, halt::q_head, cpu, grad::one_step>;
+  compare_halt h(8);
+  one_step g(8);
+  std::string e1, e2;
+  try { io::load_state_dict(h, io::safetensors_reader(tmp("policies.safetensors"))); } catch (const io::error& e) { e1 = e.what(); }
+  try { io::load_state_dict(g, io::safetensors_reader(tmp("policies.safetensors"))); } catch (const io::error& e) { e2 = e.what(); }
+  CHECK(e1.find("halt_rule: checkpoint \"q_head\", compiled \"q_compare\"") != std::string::npos);
+  CHECK(e2.find("grad_rule: checkpoint \"last_cycle\", compiled \"one_step\"") != std::string::npos);
+  // a gated model's checkpoint into the plain model: refused by its gate key before its extra tensor
+  presets::golden_gate_headwise<cpu> gated(8);
+  gated.init(1);
+  io::safetensors_writer gw;
+  io::add_state_dict(gated, gw);
+  gw.save(tmp("gated.safetensors"));
+  CHECK(load_error(tmp("gated.safetensors")).find("attention_gate: checkpoint \"headwise\", compiled \"none\"") != std::string::npos);
+  // a checkpoint written before the policy keys: the plain TRM's defaults
+  const std::string old_cfg = R"({"H_cycles": 3, "L_cycles": 2, "L_layers": 2, "expansion": 4.0, "halt_max_steps": 4, )"
+                              R"("hidden_size": 64, "mlp_t": false, "no_ACT_continue": true, "num_heads": 4, "pos_encodings": "rope", )"
+                              R"("puzzle_emb_len": 16, "puzzle_emb_ndim": 64, "seq_len": 16, "vocab_size": 11})";
+  w.metadata("config", old_cfg);
+  w.save(tmp("old.safetensors"));
+  M b(8);
+  io::load_state_dict(b, io::safetensors_reader(tmp("old.safetensors")));
+  CHECK(std::equal(a.params().begin(), a.params().end(), b.params().begin()));
+  std::string e3;
+  try { io::load_state_dict(h, io::safetensors_reader(tmp("old.safetensors"))); } catch (const io::error& e) { e3 = e.what(); }
+  CHECK(e3.find("halt_rule") != std::string::npos);
+  for (const char* n : {"policies.safetensors", "gated.safetensors", "old.safetensors"}) fs::remove(tmp(n));
+}

@@ -75,15 +75,8 @@ inline constexpr const char* meta_preset = "gtrm.preset";
 inline constexpr const char* meta_task = "gtrm.task";
 inline constexpr const char* meta_version = "gtrm.version";
 
-inline bool config_equal(const json& a, const json& b) {
-  for (const auto& [k, v] : a.items()) {
-    if (!b.contains(k)) return false;
-    const auto& w = b[k];
-    const bool same = v.is_number() ? w.is_number() && w.get<double>() == v.get<double>() : w == v;
-    if (!same) return false;
-  }
-  return true;
-}
+// a: a compiled preset's config, b: a checkpoint's (one saved before the policy keys reads as the plain TRM)
+inline bool config_equal(const json& a, const json& b) { return io::config_mismatch(a, b).empty(); }
 
 // The C++ a user adds to presets.hpp for a configuration no compiled preset has.
 inline std::string preset_suggestion(const json& c) {

@@ -11,7 +11,10 @@
 #include <set>
 #include <type_traits>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "../policy/policies.hpp"
 #include "error.hpp"
@@ -34,31 +37,147 @@ inline std::string strip_prefix(const std::string& k) {
 }
 }  // namespace detail
 
-// The reference's model config (trm.py:TinyRecursiveReasoningModel_ACTV1Config) of a compiled model type, as
-// JSON text: what gtrm writes to a checkpoint and what a golden file's `config` metadata is matched against.
+// How the policies of a model type are named in its config (the keys model_config_json writes).
+namespace detail {
+struct gate_names {
+  std::string_view context = "none";     // context_gate: none | scalar | channel
+  std::string_view attention = "none";   // attention_gate: none | headwise | elementwise
+  std::string_view recurrence = "none";  // recurrence_gate: none | update | update_reset
+};
+template <class G> struct gate_naming;
+template <> struct gate_naming<gate::none> { static constexpr gate_names value{}; };
+template <> struct gate_naming<gate::context_scalar> { static constexpr gate_names value{.context = "scalar"}; };
+template <> struct gate_naming<gate::context_channel> { static constexpr gate_names value{.context = "channel"}; };
+template <> struct gate_naming<gate::attention<gate::headwise>> { static constexpr gate_names value{.attention = "headwise"}; };
+template <> struct gate_naming<gate::attention<gate::elementwise>> { static constexpr gate_names value{.attention = "elementwise"}; };
+template <bool R> struct gate_naming<gate::recurrent<R>> { static constexpr gate_names value{.recurrence = R ? "update_reset" : "update"}; };
+template <class... G> struct gate_naming<gate::all<G...>> {
+  static constexpr gate_names value = [] {
+    gate_names n;
+    auto take = [&](const gate_names& g) {
+      if (g.context != "none") n.context = g.context;
+      if (g.attention != "none") n.attention = g.attention;
+      if (g.recurrence != "none") n.recurrence = g.recurrence;
+    };
+    (take(gate_naming<G>::value), ...);
+    return n;
+  }();
+};
+template <class A> constexpr const char* arch_name() {
+  if constexpr (std::is_same_v<A, arch::trm>) return "trm";
+  else if constexpr (std::is_same_v<A, arch::transformer>) return "transformer";
+  else return "hrm";
+}
+template <class H> constexpr const char* halt_name() {
+  if constexpr (std::is_same_v<H, halt::q_head>) return "q_head";
+  else if constexpr (std::is_same_v<H, halt::q_head_continue>) return "q_head_continue";
+  else if constexpr (std::is_same_v<H, halt::q_compare>) return "q_compare";
+  else return H::continue_target ? "q_head_continue" : halt_compares_continue<H>() ? "q_compare" : "q_head";
+}
+template <class G> constexpr const char* grad_name() {
+  if constexpr (std::is_same_v<G, grad::last_cycle>) return "last_cycle";
+  else if constexpr (std::is_same_v<G, grad::one_step>) return "one_step";
+  else if constexpr (std::is_same_v<G, grad::full_bptt>) return "full_bptt";
+  else return "custom";
+}
+template <class P> constexpr const char* pos_name() {
+  return std::is_same_v<P, pos::rope> ? "rope" : std::is_same_v<P, pos::learned> ? "learned" : "none";
+}
+// (appends rather than "\"" + s: GCC 12 flags that concatenation with a false -Wrestrict at -O3, bug 105651)
+inline std::string quoted(std::string_view v) {
+  std::string s(1, '"');
+  s.append(v);
+  s.push_back('"');
+  return s;
+}
+}  // namespace detail
+
+// The config of a compiled model type, as JSON text: what gtrm writes to a checkpoint and what a golden file's
+// `config` metadata is matched against. The reference's keys (trm.py:TinyRecursiveReasoningModel_ACTV1Config:
+// cycles, sizes, mlp_t, pos_encodings, no_ACT_continue, ...) plus one key per policy, so that a checkpoint of one
+// variant is never taken for another even where the tensors agree (halting and gradient rule have none):
+//   arch          trm | hrm | transformer, with H_layers (the H_level blocks of hrm, 0 otherwise)
+//   mixer         attention | token_mlp | latent_meta (LMA: lma_inner, lma_stack_heads, lma_length, lma_width,
+//                 lma_heads, lma_relu, lma_residual, lma_decoder)
+//   pos_encodings rope | learned | none
+//   context_gate none | scalar | channel;  attention_gate none | headwise | elementwise;
+//   recurrence_gate none | update | update_reset   (GTRM, VARIANTS.md §1)
+//   halt_rule     q_head (q_halt > 0) | q_head_continue (q_halt > q_continue, Q-continue target) | q_compare
+//   grad_rule     last_cycle | one_step | full_bptt
 template <class Model>
 std::string model_config_json() {
   constexpr auto d = Model::dims_v;
   constexpr auto c = Model::cycles_v;
-  const char* pos = std::is_same_v<typename Model::position, pos::rope> ? "rope"
-                    : std::is_same_v<typename Model::position, pos::learned> ? "learned" : "none";
+  using mixer_t = typename Model::mixer_type;
+  constexpr detail::gate_names g = detail::gate_naming<typename Model::gate_type>::value;
   std::string s = "{";
   auto kv = [&](const char* k, const std::string& v) { if (s.size() > 1) s += ", "; s += '"'; s += k; s += "\": "; s += v; };
+  auto flag = [](bool b) { return std::string(b ? "true" : "false"); };
   kv("H_cycles", std::to_string(c.h));
+  kv("H_layers", std::to_string(Model::arch_type::h_layers));
   kv("L_cycles", std::to_string(c.l));
   kv("L_layers", std::to_string(c.layers));
+  kv("arch", detail::quoted(detail::arch_name<typename Model::arch_type>()));
+  kv("attention_gate", detail::quoted(g.attention));
+  kv("context_gate", detail::quoted(g.context));
   kv("expansion", std::to_string(d.expansion) + ".0");
+  kv("grad_rule", detail::quoted(detail::grad_name<typename Model::grad_type>()));
   kv("halt_max_steps", std::to_string(c.max_act_steps));
+  kv("halt_rule", detail::quoted(detail::halt_name<typename Model::halt_type>()));
   kv("hidden_size", std::to_string(d.hidden));
-  kv("mlp_t", Model::attention ? "false" : "true");
-  kv("no_ACT_continue", Model::halt_type::continue_target ? "false" : "true");
+  if constexpr (latent_mixer<mixer_t>) {
+    constexpr mixer::lma_config l = mixer_t::config;
+    kv("lma_decoder", detail::quoted(l.decoder == mixer::lma_decoder::chunk_linear ? "chunk_linear" : "proj_to_hidden"));
+    kv("lma_heads", std::to_string(l.heads));
+    kv("lma_inner", detail::quoted(mixer_t::is_attention ? "attention" : "token_mlp"));
+    kv("lma_length", std::to_string(l.length));
+    kv("lma_relu", flag(l.relu));
+    kv("lma_residual", flag(l.residual));
+    kv("lma_stack_heads", std::to_string(l.stack_heads));
+    kv("lma_width", std::to_string(l.width));
+  }
+  kv("mixer", detail::quoted(latent_mixer<mixer_t> ? "latent_meta" : Model::attention ? "attention" : "token_mlp"));
+  kv("mlp_t", flag(!Model::attention));
+  kv("no_ACT_continue", flag(!Model::halt_type::continue_target));
   kv("num_heads", std::to_string(d.heads));
-  kv("pos_encodings", std::string("\"") + pos + "\"");
+  kv("pos_encodings", detail::quoted(detail::pos_name<typename Model::position>()));
   kv("puzzle_emb_len", std::to_string(d.puzzle_emb_len));
   kv("puzzle_emb_ndim", std::to_string(Model::E));
+  kv("recurrence_gate", detail::quoted(g.recurrence));
   kv("seq_len", std::to_string(d.seq));
   kv("vocab_size", std::to_string(d.vocab));
   return s + "}";
+}
+
+// The keys a checkpoint written before the policy keys existed does not have, and what they mean there: gtrm
+// could then only save the plain TRM through its CLI presets (last-cycle gradient, q_halt > 0 halting, no gates),
+// and any other architecture differs in its tensors, which load_state_dict checks one by one. So a missing key
+// reads as the plain TRM's value ("mixer" follows the stored mlp_t).
+inline nlohmann::json with_config_defaults(nlohmann::json cfg) {
+  if (!cfg.is_object()) return cfg;
+  const nlohmann::json defaults = {{"arch", "trm"}, {"H_layers", 0}, {"context_gate", "none"}, {"attention_gate", "none"},
+                                   {"recurrence_gate", "none"}, {"halt_rule", "q_head"}, {"grad_rule", "last_cycle"}};
+  for (const auto& [k, v] : defaults.items())
+    if (!cfg.contains(k)) cfg[k] = v;
+  if (!cfg.contains("mixer") && cfg.contains("mlp_t") && cfg["mlp_t"].is_boolean())
+    cfg["mixer"] = cfg["mlp_t"].get<bool>() ? "token_mlp" : "attention";
+  return cfg;
+}
+
+// The first key where a stored config (a checkpoint's, old ones read with_config_defaults) differs from the
+// compiled model's, as "key: stored X, compiled Y"; empty when they agree. Numbers compare by value (4 == 4.0);
+// num_heads is ignored for a token-MLP model (it has no heads).
+inline std::string config_mismatch(const nlohmann::json& compiled, const nlohmann::json& stored_raw) {
+  const nlohmann::json stored = with_config_defaults(stored_raw);
+  const bool mlp = compiled.contains("mlp_t") && compiled["mlp_t"] == true;
+  for (const auto& [k, v] : compiled.items()) {
+    if (k == "num_heads" && mlp) continue;
+    if (!stored.contains(k)) return k + ": missing in the checkpoint, compiled " + v.dump();
+    const auto& w = stored[k];
+    const bool same = v.is_number() ? w.is_number() && w.get<double>() == v.get<double>() : w == v;
+    if (!same) return k + ": checkpoint " + w.dump() + ", compiled " + v.dump();
+  }
+  return "";
 }
 
 // Loads weights and buffers into m. The puzzle table's row count must equal m.num_puzzle_ids().
@@ -66,6 +185,20 @@ template <class Model>
 void load_state_dict(Model& m, const safetensors_reader& f, const std::string& key_prefix = "") {
   using T = typename Model::scalar;
   const std::string file = f.path().string();
+  // A gtrm checkpoint names its architecture and policies: refuse another variant before looking at tensors
+  // (golden files of the reference carry the reference's config, without gtrm_format: their tensors decide).
+  if (f.meta(meta_format) && f.meta(meta_config)) {
+    nlohmann::json stored;
+    try {
+      stored = nlohmann::json::parse(*f.meta(meta_config));
+    } catch (const std::exception&) {
+      throw error("checkpoint " + file + ": its config metadata is not valid JSON");
+    }
+    const std::string diff = config_mismatch(nlohmann::json::parse(model_config_json<Model>()), stored);
+    if (!diff.empty())
+      throw error("checkpoint " + file + " was saved from another architecture than the compiled model (" + diff +
+                  "); load it with the preset it was saved from");
+  }
   std::map<std::string, std::string> by_name;  // stripped name -> stored key
   for (const auto& k : f.names()) {
     if (k.find('/') != std::string::npos) continue;  // golden files keep non-state tensors under prefixes with '/'
