@@ -1,18 +1,23 @@
-# `gtrm verify-reference` passes on every golden file and fails cleanly on bad input.
+# `gtrm verify-reference` passes on every golden file of a directory (GOLDEN: tests/data/golden or
+# tests/data/golden_variants; the optimizer file a_rope_optim is replayed too) and fails cleanly on bad input.
 file(GLOB files ${GOLDEN}/*.safetensors)
+list(LENGTH files n)
+if(n EQUAL 0)
+  message(FATAL_ERROR "no golden file in ${GOLDEN}")
+endif()
 foreach(f ${files})
-  if(f MATCHES "_optim")
-    continue()  # optimizer replay file: checked by test_train_trainer
-  endif()
   execute_process(COMMAND ${GTRM} verify-reference ${f} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "verify-reference ${f} exited ${rc}:\n${out}\n${err}")
   endif()
+  string(REGEX MATCH "matches preset [a-z_]+" preset "${out}")
+  string(REGEX MATCH "worst norm_rel: [^\n]*" worst "${out}")
   string(REGEX MATCH "[0-9]+ quantities, all within tolerance" summary "${out}")
   if(summary STREQUAL "")
     message(FATAL_ERROR "verify-reference ${f} printed no summary:\n${out}")
   endif()
-  message(STATUS "${f}: ${summary}")
+  get_filename_component(name ${f} NAME)
+  message(STATUS "${name}: ${preset}, ${summary}; ${worst}")
 endforeach()
 execute_process(COMMAND ${GTRM} verify-reference ${GOLDEN}/does-not-exist.safetensors RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(rc EQUAL 0 OR NOT err MATCHES "does-not-exist")
