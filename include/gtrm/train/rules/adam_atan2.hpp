@@ -17,6 +17,7 @@
 #include <cstdint>
 
 #include "../../core/types.hpp"
+#include "adam_moments.hpp"
 
 namespace gtrm::train {
 
@@ -36,14 +37,9 @@ struct adam_atan2 {
 
   // Per-step constants, computed once in double and rounded to T like the reference's scalar arguments.
   template <class T>
-  struct coeffs {
-    T decay, one_minus_b1, b2, one_minus_b2, step_size, inv_bc1, sqrt_bc2;
-    coeffs(const hparams& h, std::int64_t t, double lr)
-        : decay(static_cast<T>(1.0 - lr * h.weight_decay)),
-          one_minus_b1(static_cast<T>(1.0 - h.beta1)),
-          b2(static_cast<T>(h.beta2)),
-          one_minus_b2(static_cast<T>(1.0 - h.beta2)),
-          sqrt_bc2(static_cast<T>(std::sqrt(1.0 - std::pow(h.beta2, static_cast<double>(t))))) {
+  struct coeffs : adam_moment_coeffs<T> {
+    T step_size, inv_bc1;
+    coeffs(const hparams& h, std::int64_t t, double lr) : adam_moment_coeffs<T>(h.beta1, h.beta2, h.weight_decay, t, lr) {
       const double bc1 = 1.0 - std::pow(h.beta1, static_cast<double>(t));
       step_size = static_cast<T>(h.bc1_inside_atan2 ? lr : lr / bc1);
       inv_bc1 = static_cast<T>(h.bc1_inside_atan2 ? 1.0 / bc1 : 1.0);
@@ -53,11 +49,8 @@ struct adam_atan2 {
   // One element: parameter p, gradient g, moments m and v.
   template <class T>
   GTRM_HD static void update(const coeffs<T>& c, T& p, T g, T& m, T& v) {
-    const T mi = m + c.one_minus_b1 * (g - m);
-    const T vi = c.b2 * v + c.one_minus_b2 * g * g;
-    m = mi;
-    v = vi;
-    p = p * c.decay - c.step_size * std::atan2(c.inv_bc1 * mi, std::sqrt(vi) / c.sqrt_bc2);
+    update_adam_moments(c, g, m, v);
+    p = p * c.decay - c.step_size * std::atan2(c.inv_bc1 * m, std::sqrt(v) / c.sqrt_bc2);
   }
 };
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "../../core/types.hpp"
+#include "adam_moments.hpp"
 
 namespace gtrm::train {
 
@@ -30,25 +31,18 @@ struct adamw {
   static constexpr const char* name = "adamw";
 
   template <class T>
-  struct coeffs {
-    T decay, one_minus_b1, b2, one_minus_b2, step_size, sqrt_bc2, eps;
+  struct coeffs : adam_moment_coeffs<T> {
+    T step_size, eps;
     coeffs(const hparams& h, std::int64_t t, double lr)
-        : decay(static_cast<T>(1.0 - lr * h.weight_decay)),
-          one_minus_b1(static_cast<T>(1.0 - h.beta1)),
-          b2(static_cast<T>(h.beta2)),
-          one_minus_b2(static_cast<T>(1.0 - h.beta2)),
+        : adam_moment_coeffs<T>(h.beta1, h.beta2, h.weight_decay, t, lr),
           step_size(static_cast<T>(lr / (1.0 - std::pow(h.beta1, static_cast<double>(t))))),
-          sqrt_bc2(static_cast<T>(std::sqrt(1.0 - std::pow(h.beta2, static_cast<double>(t))))),
           eps(static_cast<T>(h.eps)) {}
   };
 
   template <class T>
   GTRM_HD static void update(const coeffs<T>& c, T& p, T g, T& m, T& v) {
-    const T mi = m + c.one_minus_b1 * (g - m);
-    const T vi = c.b2 * v + c.one_minus_b2 * g * g;
-    m = mi;
-    v = vi;
-    p = p * c.decay - c.step_size * mi / (std::sqrt(vi) / c.sqrt_bc2 + c.eps);
+    update_adam_moments(c, g, m, v);
+    p = p * c.decay - c.step_size * m / (std::sqrt(v) / c.sqrt_bc2 + c.eps);
   }
 };
 
