@@ -4,7 +4,8 @@
 // the check covers backward's accumulate (+=) semantics.
 // test_cuda_ops.cu runs each body with the cuda harness and compares with the same body run by the cpu harness in
 // cuda_parity_cpu.cpp, a g++ translation unit (Eigen never meets nvcc).
-// Include after the backend's umbrella header (<gtrm/cpu.hpp> or <gtrm/cuda.cuh>).
+// Include before or after the backend's umbrella header (<gtrm/cpu.hpp> or <gtrm/cuda.cuh>): ops find their backend
+// bodies by argument-dependent lookup on the tag.
 //
 // A harness H provides:
 //   using backend_type;  backend_type be;
@@ -13,8 +14,9 @@
 //   make_adam_atan2<T>(hparams, n), make_adamw<T>(hparams, n)
 //                                            optimizer objects with step(be, span params, span grads, lr)
 //   make_ema<T>(rate), make_sign_sgd<T>(hparams, width, max_batch)
-//                                            the EMA (register_params / update / shadow) and the puzzle table's
-//                                            optimizer (step(table, grads, host ids, lr))
+//                                            the EMA (register_params(be, θ) / update(be, θ) / shadow) and the
+//                                            puzzle table's optimizer (step(be, table, grads, host ids, lr))
+// The optimizers are the same classes on both backends (train/optimizer.hpp), with the backend's storage.
 #pragma once
 #include <cstdint>
 #include <random>
@@ -344,10 +346,10 @@ outputs body_ema(H& h) {
   constexpr int N = 777;
   auto e = h.template make_ema<float>(0.9);
   auto theta = h.put(randn(N, 161));
-  e.register_params(std::span<const float>(theta.p, N));
+  e.register_params(h.be, std::span<const float>(theta.p, N));
   for (int k = 0; k < 3; ++k) {
     auto next = h.put(randn(N, 162 + k));
-    e.update(std::span<const float>(next.p, N));
+    e.update(h.be, std::span<const float>(next.p, N));
   }
   return {fetch(h, "shadow", tensor<float>{e.shadow().data(), N})};
 }
@@ -364,7 +366,7 @@ outputs body_sign_sgd(H& h) {
     std::vector<float> gh = randn(B * E, 172 + k);
     for (int e = 0; e < E; ++e) gh[4 * E + e] = 0.0f;  // row 4 (id 5, alone): no step, decay only
     auto g = h.put(gh);
-    opt.step(table.span(), std::span<const float>(g.p, B * E), ids, 0.05 * (k + 1));
+    opt.step(h.be, table.span(), std::span<const float>(g.p, B * E), ids, 0.05 * (k + 1));
   }
   return {fetch(h, "table", table)};
 }

@@ -7,6 +7,11 @@
 // is about 100 fp32 ulps: loose enough for reordered sums, tight enough to catch any indexing or formula error.
 // Without a CUDA device every case prints "skipped: no CUDA device" and returns; ctest's SKIP_REGULAR_EXPRESSION
 // (tests/CMakeLists.txt) then reports it as skipped, never as passed.
+// Include order: the bodies (and through them every model and op header) come BEFORE <gtrm/cuda.cuh> on purpose.
+// The ops' cuda bodies must still be found (argument-dependent lookup on the tag, concepts.hpp): the host bodies
+// refuse the cuda tag, so a wrong dispatch would not compile, and the parity cases below run the device path.
+#include "cuda_parity_bodies.hpp"
+
 #include <gtrm/cuda.cuh>
 
 #include <doctest/doctest.h>
@@ -17,8 +22,6 @@
 #include <cstdio>
 #include <memory>
 #include <stdexcept>
-
-#include "cuda_parity_bodies.hpp"
 
 namespace gtrm::parity {
 
@@ -36,28 +39,26 @@ struct cuda_harness {
   template <class T>
   tensor<T> put(const std::vector<T>& v) {
     auto owned = std::make_shared<device_buffer<T>>(static_cast<index_t>(v.size()));
-    owned->copy_from_host(be, v);
+    from_host(be, *owned, v);
     keep.push_back(owned);
     return {owned->data(), owned->size()};
   }
   template <class T>
   std::vector<T> get(tensor<T> t) {
     std::vector<T> out(static_cast<std::size_t>(t.n));
-    if (t.n) GTRM_CUDA_CHECK(cudaMemcpyAsync(out.data(), t.p, sizeof(T) * out.size(), cudaMemcpyDeviceToHost,
-                                             be.stream()));
-    be.synchronize();
+    to_host(be, out, t.span());
     return out;
   }
 
   template <class T>
-  train::cuda_adam_atan2<T> make_adam_atan2(train::adam_atan2_hparams hp, index_t n) { return {hp, n}; }
+  train::adam_atan2<T, cuda> make_adam_atan2(train::adam_atan2_hparams hp, index_t n) { return {hp, n}; }
   template <class T>
-  train::cuda_adamw<T> make_adamw(train::adamw_hparams hp, index_t n) { return {hp, n}; }
+  train::adamw<T, cuda> make_adamw(train::adamw_hparams hp, index_t n) { return {hp, n}; }
   template <class T>
-  train::cuda_ema<T> make_ema(double rate) { return train::cuda_ema<T>(be, rate); }
+  train::ema<T, cuda> make_ema(double rate) { return train::ema<T, cuda>(rate); }
   template <class T>
-  train::cuda_sign_sgd<T> make_sign_sgd(train::sign_sgd_hparams hp, index_t width, index_t max_batch) {
-    return {be, hp, width, max_batch};
+  train::sign_sgd<T, cuda> make_sign_sgd(train::sign_sgd_hparams hp, index_t width, index_t max_batch) {
+    return {hp, width, max_batch};
   }
 };
 

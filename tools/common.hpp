@@ -1,5 +1,5 @@
 // Pieces every gtrm subcommand shares: the one error type that becomes one line on stderr, files written whole or not
-// at all (a temporary next to the target, flushed, synced, renamed), JSON Lines appends that notice a full disk, a
+// at all (core/atomic_file.hpp), JSON Lines appends that notice a full disk, a
 // progress line that rewrites itself on a terminal, and the Ctrl-C flag the training loop polls between steps.
 #pragma once
 #include <cerrno>
@@ -19,6 +19,7 @@
 
 #include <unistd.h>
 
+#include <gtrm/core/atomic_file.hpp>
 #include <nlohmann/json.hpp>
 
 #ifndef GTRM_VERSION
@@ -58,42 +59,14 @@ inline ojson read_json_file(const fs::path& file, const std::string& what = "JSO
   }
 }
 
-// Writes `text` to FILE.tmp-XXXXXXXX, syncs it and renames it over FILE: FILE is the old file or the whole new one.
+// Writes `text` to FILE atomically (core/atomic_file.hpp): FILE is the old file or the whole new one.
 inline void write_file_atomic(const fs::path& file, const std::string& text) {
-  std::random_device rd;
-  fs::path tmp;
-  std::FILE* f = nullptr;
-  for (int attempt = 0; attempt < 16 && !f; ++attempt) {
-    char suffix[16];
-    std::snprintf(suffix, sizeof suffix, ".tmp-%08x", static_cast<unsigned>(rd()));
-    tmp = file;
-    tmp += suffix;
-    errno = 0;
-    f = std::fopen(tmp.c_str(), "wbx");
-    if (!f && errno != EEXIST) throw cli_error("cannot write " + file.string() + " (" + errno_text(errno) + ")");
-  }
-  if (!f) throw cli_error("cannot write " + file.string() + ": no free temporary name next to it");
-  const auto fail = [&](const char* what) {
-    const int err = errno;
-    std::fclose(f);
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw cli_error(std::string("cannot write ") + file.string() + ": " + what + " failed (" + errno_text(err) +
-                    "); the file was left unchanged");
-  };
-  if (!text.empty() && std::fwrite(text.data(), 1, text.size(), f) != text.size()) fail("writing");
-  if (std::fflush(f) != 0) fail("flushing");
-  if (::fsync(::fileno(f)) != 0) fail("fsync");
-  if (std::fclose(f) != 0) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    throw cli_error("cannot write " + file.string() + ": closing failed; the file was left unchanged");
-  }
-  std::error_code ec;
-  fs::rename(tmp, file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw cli_error("cannot write " + file.string() + ": renaming the temporary file failed");
+  try {
+    atomic_file f(file);
+    f.write(text);
+    f.commit();
+  } catch (const atomic_file_error& e) {
+    throw cli_error(e.what());
   }
 }
 

@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/atomic_file.hpp"
 #include "npy.hpp"
 #include "pyjson.hpp"
 
@@ -176,12 +177,17 @@ inline void validate_split(const dataset_metadata& m, const split_data& d, const
 
 namespace dataset_detail {
 
+// Atomically (core/atomic_file.hpp), so a reader never sees half a JSON file.
 inline void write_text(const std::filesystem::path& file, const std::string& text) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out) throw data_error(file.string() + ": cannot create");
-  out << text;
-  out.flush();
-  if (!out) throw data_error(file.string() + ": write error (disk full?)");
+  try {
+    atomic_file f(file);
+    f.write(text);
+    f.commit();
+  } catch (const atomic_file_error& e) {
+    throw data_error(file.string() + (e.at() == atomic_file_error::stage::create ? ": cannot create"
+                                                                               : ": write error (disk full?)") +
+                     e.reason());
+  }
 }
 
 inline std::string read_text(const std::filesystem::path& file) {

@@ -6,9 +6,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace gtrm::eval {
+#include "../core/types.hpp"  // ignore_label
 
-inline constexpr int ignore_label_id = -100;
+namespace gtrm::eval {
 
 struct accuracy {
   std::size_t count = 0;     // rows with at least one scored token
@@ -26,7 +26,7 @@ struct accuracy {
   // Adds `rows` rows of `seq_len` tokens; P and L are any integer types (argmax ids, int32 labels with -100).
   template <class P, class L>
   accuracy& add(const P* preds, const L* labels, std::size_t rows, std::size_t seq_len,
-                long long ignore = ignore_label_id) {
+                long long ignore = ignore_label) {
     for (std::size_t r = 0; r < rows; ++r) {
       std::size_t n = 0, ok = 0;
       for (std::size_t t = 0; t < seq_len; ++t) {

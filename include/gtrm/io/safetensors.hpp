@@ -34,11 +34,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../core/atomic_file.hpp"
 #include "error.hpp"
 
-#if __has_include(<unistd.h>)
-#include <unistd.h>  // fsync: the data must be on disk before the rename makes it visible
-#endif
 
 namespace gtrm::io {
 
@@ -471,8 +469,8 @@ class safetensors_writer {
   // Sets (or replaces) a "__metadata__" entry.
   void metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
 
-  // Writes FILE.tmp-XXXXXXXX next to FILE, flushes and syncs it, then renames it over FILE, so FILE is
-  // either the old file or the complete new one. On failure the temporary is removed and io::error names FILE.
+  // Writes FILE atomically (core/atomic_file.hpp: a synced temporary renamed over it), so FILE is either the old
+  // file or the complete new one. On failure the temporary is removed and io::error names FILE.
   void save(const std::filesystem::path& file) const {
     std::vector<const entry*> order;
     for (const auto& kv : entries_) order.push_back(&kv.second);
@@ -495,11 +493,16 @@ class safetensors_writer {
     unsigned char len[8];
     for (int i = 0; i < 8; ++i) len[i] = static_cast<unsigned char>(n >> (8 * i));
 
-    temp_file tmp(file);
-    tmp.write(len, 8);
-    tmp.write(text.data(), text.size());
-    for (const entry* e : order) tmp.write(e->bytes.data(), e->bytes.size());
-    tmp.commit();
+    try {
+      atomic_file tmp(file);
+      tmp.write(len, 8);
+      tmp.write(text.data(), text.size());
+      for (const entry* e : order) tmp.write(e->bytes.data(), e->bytes.size());
+      tmp.commit();
+    } catch (const atomic_file_error& e) {
+      throw error("cannot write safetensors file " + file.string() + ": " + e.step() + e.reason() +
+                  "; the file was left unchanged");
+    }
   }
 
  private:
@@ -508,61 +511,6 @@ class safetensors_writer {
     dtype type;
     std::vector<std::int64_t> shape;
     std::vector<std::byte> bytes;
-  };
-
-  // An exclusive temporary next to the target; removed unless commit() renamed it over the target.
-  class temp_file {
-   public:
-    explicit temp_file(const std::filesystem::path& target) : target_(target) {
-      std::random_device rd;
-      const auto dir = target.parent_path();
-      for (int attempt = 0; attempt < 16 && !f_; ++attempt) {
-        char suffix[16];
-        std::snprintf(suffix, sizeof suffix, ".tmp-%08x", static_cast<unsigned>(rd()));
-        path_ = dir / (target.filename().string() + suffix);
-        errno = 0;
-        f_ = std::fopen(path_.string().c_str(), "wbx");  // "x": never reuse someone else's file
-        if (!f_ && errno != EEXIST) fail("cannot create the temporary file " + path_.string(), errno);
-      }
-      if (!f_) fail("cannot find a free temporary file name next to it", EEXIST);
-    }
-    temp_file(const temp_file&) = delete;
-    temp_file& operator=(const temp_file&) = delete;
-    ~temp_file() {
-      if (f_) std::fclose(f_);
-      if (!committed_) {
-        std::error_code ec;
-        std::filesystem::remove(path_, ec);
-      }
-    }
-
-    void write(const void* p, std::size_t n) {
-      if (n && std::fwrite(p, 1, n, f_) != n) fail("writing failed", errno);
-    }
-
-    void commit() {
-      if (std::fflush(f_) != 0) fail("flushing failed", errno);
-#if __has_include(<unistd.h>)
-      if (::fsync(::fileno(f_)) != 0) fail("fsync failed", errno);
-#endif
-      std::FILE* f = std::exchange(f_, nullptr);
-      if (std::fclose(f) != 0) fail("closing failed", errno);
-      std::error_code ec;
-      std::filesystem::rename(path_, target_, ec);
-      if (ec) fail("renaming " + path_.string() + " over it failed", ec.value());
-      committed_ = true;
-    }
-
-   private:
-    [[noreturn]] void fail(const std::string& what, int err) const {
-      std::string msg = "cannot write safetensors file " + target_.string() + ": " + what;
-      if (err) msg += " (" + std::generic_category().message(err) + ")";
-      throw error(msg + "; the file was left unchanged");
-    }
-
-    std::filesystem::path target_, path_;
-    std::FILE* f_ = nullptr;
-    bool committed_ = false;
   };
 
   template <class T>

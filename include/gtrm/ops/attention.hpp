@@ -35,9 +35,11 @@ void with_attention_tile(F&& f) {
 }
 }  // namespace detail
 
+// The host bodies. A device backend declares its own attention_forward_impl / attention_backward_impl on its tag
+// (backend/cuda/kernels/attention.cuh), found by argument-dependent lookup (concepts.hpp).
 template <int L, int Heads, int HeadDim, class Be, class T>
-  requires(!device_memory_backend<Be>)  // a device backend has its own kernels (backend/cuda/kernels/attention.cuh)
-void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
+  requires(!device_memory_backend<Be>)
+void attention_forward_impl(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
                        view<T, Heads> lse) {
   constexpr int D = Heads * HeadDim, W = 3 * D;
   const T scale = T(1) / std::sqrt(T(HeadDim));
@@ -70,7 +72,7 @@ void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, 
 
 template <int L, int Heads, int HeadDim, class Be, class T>
   requires(!device_memory_backend<Be>)
-void attention_backward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
+void attention_backward_impl(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
                         cview<T, Heads> lse, cview<T, Heads * HeadDim> dout, view<T, 3 * Heads * HeadDim> dqkv) {
   constexpr int D = Heads * HeadDim, W = 3 * D;
   const T scale = T(1) / std::sqrt(T(HeadDim));
@@ -107,6 +109,18 @@ void attention_backward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T
       be.gemm(trans::yes, trans::no, L, HeadDim, L, T(1), p, L, g, D, T(1), dv, W);
     });
   });
+}
+
+template <int L, int Heads, int HeadDim, class Be, class T>
+void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
+                       view<T, Heads> lse) {
+  attention_forward_impl<L, Heads, HeadDim>(be, qkv, o, lse);
+}
+
+template <int L, int Heads, int HeadDim, class Be, class T>
+void attention_backward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
+                        cview<T, Heads> lse, cview<T, Heads * HeadDim> dout, view<T, 3 * Heads * HeadDim> dqkv) {
+  attention_backward_impl<L, Heads, HeadDim>(be, qkv, o, lse, dout, dqkv);
 }
 
 }  // namespace gtrm::ops

@@ -21,14 +21,21 @@ void embedding_forward(const Be& be, cview<T, D> w, const std::int32_t* ids, T s
   });
 }
 
+// The host scatter. A device backend declares its own embedding_backward_impl on its tag (backend/cuda/ops.cuh),
+// found by argument-dependent lookup (concepts.hpp).
 template <class Be, class T, int D>
-  requires(!device_memory_backend<Be>)  // a host loop; backend/cuda/ops.cuh has the device one
-void embedding_backward(const Be&, const std::int32_t* ids, T scale, cview<T, D> dy, view<T, D> dw) {
+  requires(!device_memory_backend<Be>)
+void embedding_backward_impl(const Be&, const std::int32_t* ids, T scale, cview<T, D> dy, view<T, D> dw) {
   for (index_t n = 0; n < dy.rows(); ++n) {
     T* dst = dw.row(ids[n]);
     const T* src = dy.row(n);
     for (int c = 0; c < D; ++c) dst[c] += scale * src[c];
   }
+}
+
+template <class Be, class T, int D>
+void embedding_backward(const Be& be, const std::int32_t* ids, T scale, cview<T, D> dy, view<T, D> dw) {
+  embedding_backward_impl(be, ids, scale, dy, dw);
 }
 
 // Token ids must lie in [0, vocab): checked once per batch at the model boundary.

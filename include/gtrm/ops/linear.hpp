@@ -35,13 +35,20 @@ void linear_backward(const Be& be, cview<T, In> x, cview<T, In> w, cview<T, Out>
     be.gemm(trans::yes, trans::no, Out, In, dy.rows(), T(1), dy.data(), Out, x.data(), In, T(1), dw.data(), In);
 }
 
+// db += Σ_n dy on the host, in row order. A device backend declares its own linear_bias_backward_impl on its tag
+// (backend/cuda/ops.cuh), found by argument-dependent lookup (concepts.hpp).
+template <class Be, class T, int Out>
+  requires(!device_memory_backend<Be>)
+void linear_bias_backward_impl(const Be&, cview<T, Out> dy, view<T, 1> db) {
+  for (index_t r = 0; r < dy.rows(); ++r)
+    for (int o = 0; o < Out; ++o) db[o] += dy(r, o);
+}
+
 template <class Be, class T, int In, int Out>
-  requires(!device_memory_backend<Be>)  // the bias loop runs on the host; backend/cuda/ops.cuh has the device one
 void linear_backward(const Be& be, cview<T, In> x, cview<T, In> w, cview<T, Out> dy, view<T, In> dx,
                      view<T, In> dw, view<T, 1> db) {
   linear_backward(be, x, w, dy, dx, dw);
-  for (index_t r = 0; r < dy.rows(); ++r)
-    for (int o = 0; o < Out; ++o) db[o] += dy(r, o);
+  if (!db.empty()) linear_bias_backward_impl(be, dy, db);
 }
 
 }  // namespace gtrm::ops

@@ -67,7 +67,7 @@ class trainer {
         ema_(cfg.ema_rate), rng_(cfg.seed) {
     if (cfg.global_batch_size < 1) throw std::invalid_argument("train_config.global_batch_size must be at least 1");
     if constexpr (Model::halt_type::continue_target) extra_ = std::make_unique<typename Model::workspace>(cfg.global_batch_size, false);
-    if (cfg.ema) ema_.register_params(m.params().span());
+    if (cfg.ema) ema_.register_params(m.backend(), m.params().span());
   }
 
   // One batch: one ACT step, one optimizer step.
@@ -80,13 +80,13 @@ class trainer {
     const act_step_result r = act_step(m_, ws_, carry_, batch, sc_, opt, rng_, extra_.get());
     train_step_result out{r.loss, r.metrics, lr_at(cfg_.lr), lr_at(cfg_.puzzle_emb_lr)};
     if constexpr (Model::E > 0)
-      sgd_.step(m_.puzzle_table().span(), std::span<const T>(ws_.dlocal.data(), static_cast<std::size_t>(carry_.batch * Model::E)),
+      sgd_.step(m_.backend(), m_.puzzle_table().span(), std::span<const T>(ws_.dlocal.data(), static_cast<std::size_t>(carry_.batch * Model::E)),
                 std::span<const std::int32_t>(carry_.puzzle_ids), out.puzzle_emb_lr);
     if (!cfg_.freeze_weights) {
       if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
       else adamw_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
     }
-    if (cfg_.ema) ema_.update(m_.params().span());
+    if (cfg_.ema) ema_.update(m_.backend(), m_.params().span());
     return out;
   }
 
@@ -116,10 +116,8 @@ class trainer {
     io::safetensors_writer w;
     io::add_state_dict(m_, w);
     const auto n = static_cast<std::int64_t>(m_.params().size());
-    const auto& opt_m = cfg_.optimizer == optimizer_kind::adam_atan2 ? adam_.state().m : adamw_.state().m;
-    const auto& opt_v = cfg_.optimizer == optimizer_kind::adam_atan2 ? adam_.state().v : adamw_.state().v;
-    w.add("train/optimizer.exp_avg", {n}, opt_m.data());
-    w.add("train/optimizer.exp_avg_sq", {n}, opt_v.data());
+    if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.save(m_.backend(), w, "train/optimizer.");
+    else adamw_.save(m_.backend(), w, "train/optimizer.");
     if (cfg_.ema) w.add("train/ema.shadow", {n}, ema_.shadow().data());
     const std::int64_t rows = carry_.batch;
     w.add("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h.data());
@@ -150,10 +148,8 @@ class trainer {
                       std::to_string(cfg_.global_batch_size));
     io::load_state_dict(m_, f);
     const std::int64_t n = static_cast<std::int64_t>(m_.params().size()), rows = carry_.batch;
-    auto& opt_m = cfg_.optimizer == optimizer_kind::adam_atan2 ? adam_.state().m : adamw_.state().m;
-    auto& opt_v = cfg_.optimizer == optimizer_kind::adam_atan2 ? adam_.state().v : adamw_.state().v;
-    f.read_into<T>("train/optimizer.exp_avg", {n}, opt_m.data());
-    f.read_into<T>("train/optimizer.exp_avg_sq", {n}, opt_v.data());
+    if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.load(m_.backend(), f, "train/optimizer.");
+    else adamw_.load(m_.backend(), f, "train/optimizer.");
     if (cfg_.ema) f.read_into<T>("train/ema.shadow", {n}, ema_.shadow().data());
     f.read_into<T>("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h.data());
     f.read_into<T>("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l.data());
@@ -181,10 +177,11 @@ class trainer {
   std::unique_ptr<typename Model::workspace> extra_;
   act_carry<Model> carry_;
   act_scratch<Model> sc_;
-  adam_atan2<T> adam_;
-  adamw<T> adamw_;
-  sign_sgd<T> sgd_;
-  ema<T> ema_;
+  using Be = typename Model::backend_type;
+  adam_atan2<T, Be> adam_;
+  adamw<T, Be> adamw_;
+  sign_sgd<T, Be> sgd_;
+  ema<T, Be> ema_;
   std::mt19937_64 rng_;
   std::int64_t step_ = 0;
 };

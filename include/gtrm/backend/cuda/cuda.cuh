@@ -6,7 +6,8 @@
 // Everything is asynchronous on the stream; synchronize() (or a copy to the host) waits for it.
 // fp32 GEMMs run in full fp32 (CUBLAS_DEFAULT_MATH: no TF32 tensor-core rounding), so CPU parity holds to 1e-5.
 // Every CUDA and cuBLAS call is checked: a failure throws std::runtime_error naming the call, file and line.
-// Ops that cannot run as generic parallel_for loops are overloaded for this tag in ops.cuh and kernels/*.cuh.
+// Ops that cannot run as generic parallel_for loops have their <op>_impl for this tag in ops.cuh and kernels/*.cuh.
+// Memory (device_buffer, device_arena, the transfers) is memory.cuh, included at the end.
 #pragma once
 #if !defined(__CUDACC__)
 #error "gtrm/backend/cuda is CUDA code: include <gtrm/cuda.cuh> from a .cu file compiled by nvcc"
@@ -174,7 +175,8 @@ struct cuda {
   bool owns_stream_ = false;
 };
 
-static_assert(backend<cuda>);
-static_assert(device_memory_backend<cuda>);
-
 }  // namespace gtrm
+
+// The tag's storage and transfers (buffer_t<cuda, T>, copy, to_host, ...): whoever names the tag gets them, so
+// backend_storage<cuda> is specialised before anything can ask for buffer_t<cuda, T>.
+#include "memory.cuh"  // NOLINT(misc-header-include-cycle): needs the complete struct cuda above

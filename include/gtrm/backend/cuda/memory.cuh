@@ -1,112 +1,122 @@
-// Device memory for the CUDA backend, the counterparts of core/buffer.hpp and core/arena.hpp:
-//   device_buffer<T>  owning, zero-initialised cudaMalloc storage (move-only), with copies to and from the host
-//   device_arena      a bump allocator over one device_buffer: measured first (no memory), then allocated once, so
-//                     nothing allocates inside a step; taking more than the capacity throws
-// Both are sized when a model or workspace is built, never inside a step.
+// Device memory for the CUDA backend: the storage and transfers of the backend contract (concepts.hpp).
+//   device_buffer<T>  core/buffer.hpp's basic_buffer over cudaMalloc (zero-initialised, move-only)
+//   device_arena      core/arena.hpp's bump allocator over one device allocation (measured first, allocated once)
+//   buffer_t<cuda, T>, arena_t<cuda>   are these two
+//   copy, to_host, from_host, fill, zero, synchronize   on the cuda tag, ordered on its stream; to_host and
+//                     from_host wait, so the host memory may be read or reused as soon as they return
+// Both are sized when a model or workspace is built, never inside a step. cuda.cuh includes this file, so every
+// user of the tag has its storage.
 #pragma once
+#if !defined(__CUDACC__)
+#error "gtrm/backend/cuda is CUDA code: include <gtrm/cuda.cuh> from a .cu file compiled by nvcc"
+#endif
+
 #include <cuda_runtime.h>
 
 #include <cstddef>
-#include <span>
-#include <stdexcept>
-#include <string>
-#include <utility>
-#include <vector>
+#include <iterator>
+#include <type_traits>
 
+#include "../../concepts.hpp"
 #include "../../core/arena.hpp"
+#include "../../core/buffer.hpp"
 #include "../../core/types.hpp"
-#include "../../core/view.hpp"
 #include "cuda.cuh"
 
 namespace gtrm {
 
-template <class T>
-class device_buffer {
- public:
-  device_buffer() = default;
-  explicit device_buffer(index_t n) { resize(n); }
-  device_buffer(const device_buffer&) = delete;
-  device_buffer& operator=(const device_buffer&) = delete;
-  device_buffer(device_buffer&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), size_(std::exchange(o.size_, 0)) {}
-  device_buffer& operator=(device_buffer&& o) noexcept {
-    if (this != &o) {
-      release();
-      data_ = std::exchange(o.data_, nullptr);
-      size_ = std::exchange(o.size_, 0);
-    }
-    return *this;
-  }
-  ~device_buffer() { release(); }
-
-  // Discards the contents; the new storage is zero. Waits for the zeroing (sizing happens once, at setup), so the
-  // zeros are in place before work on any stream, including a borrowed non-blocking one, touches the buffer.
-  void resize(index_t n) {
-    release();
-    if (n <= 0) return;
-    GTRM_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&data_), bytes(n)));
-    size_ = n;
-    GTRM_CUDA_CHECK(cudaMemset(data_, 0, bytes(n)));
+struct cuda_allocation {
+  static constexpr bool host_accessible = false;
+  // 256 bytes: cudaMalloc's own alignment, so every arena slice starts as aligned as a fresh allocation (vector
+  // loads, cuBLAS).
+  static constexpr std::size_t alignment = 256;
+  // Waits for the zeroing (sizing happens once, at setup), so the zeros are in place before work on any stream,
+  // including a borrowed non-blocking one, touches the memory.
+  static void* allocate(std::size_t bytes) {
+    void* p = nullptr;
+    GTRM_CUDA_CHECK(cudaMalloc(&p, bytes));
+    GTRM_CUDA_CHECK(cudaMemset(p, 0, bytes));
     GTRM_CUDA_CHECK(cudaStreamSynchronize(nullptr));
+    return p;
   }
-  void zero(const cuda& be) {
-    if (size_) GTRM_CUDA_CHECK(cudaMemsetAsync(data_, 0, bytes(size_), be.stream()));
-  }
-
-  // Host to device, ordered on the backend's stream; the host memory may be reused as soon as this returns.
-  void copy_from_host(const cuda& be, std::span<const T> src) {
-    check_size(src.size(), "copy_from_host");
-    if (size_)
-      GTRM_CUDA_CHECK(cudaMemcpyAsync(data_, src.data(), bytes(size_), cudaMemcpyHostToDevice, be.stream()));
-    // Pageable host memory is staged before cudaMemcpyAsync returns, but pinned memory is read later: wait, so the
-    // caller may overwrite src either way.
-    be.synchronize();
-  }
-  // Device to host after all earlier work on the stream; waits for the copy.
-  void copy_to_host(const cuda& be, std::span<T> dst) const {
-    check_size(dst.size(), "copy_to_host");
-    if (size_)
-      GTRM_CUDA_CHECK(cudaMemcpyAsync(dst.data(), data_, bytes(size_), cudaMemcpyDeviceToHost, be.stream()));
-    be.synchronize();
-  }
-  std::vector<T> to_host(const cuda& be) const {
-    std::vector<T> out(static_cast<std::size_t>(size_));
-    copy_to_host(be, out);
-    return out;
-  }
-
-  T* data() { return data_; }
-  const T* data() const { return data_; }
-  index_t size() const { return size_; }
-  std::span<T> span() { return {data_, static_cast<std::size_t>(size_)}; }
-  std::span<const T> span() const { return {data_, static_cast<std::size_t>(size_)}; }
-
-  template <int Cols>
-  view<T, Cols> as(index_t offset, index_t rows) { return view<T, Cols>(data_ + offset, rows); }
-  template <int Cols>
-  view<const T, Cols> as(index_t offset, index_t rows) const { return view<const T, Cols>(data_ + offset, rows); }
-
- private:
-  static std::size_t bytes(index_t n) { return sizeof(T) * static_cast<std::size_t>(n); }
-  void check_size(std::size_t n, const char* what) const {
-    if (static_cast<index_t>(n) != size_)
-      throw std::invalid_argument(std::string("gtrm::device_buffer::") + what + ": " + std::to_string(n) +
-                                  " host elements for a buffer of " + std::to_string(size_));
-  }
-  void release() noexcept {
-    if (data_) (void)cudaFree(data_);  // errors ignored: called from the destructor
-    data_ = nullptr;
-    size_ = 0;
-  }
-  T* data_ = nullptr;
-  index_t size_ = 0;
+  static void deallocate(void* p) noexcept { (void)cudaFree(p); }  // errors ignored: called from destructors
 };
 
-// 256 bytes: cudaMalloc's own alignment, so every slice starts as aligned as a fresh allocation (vector loads,
-// cuBLAS). A workspace is measured with a measuring device_arena, not a host arena (whose alignment is 64).
-inline constexpr std::size_t device_alignment = 256;
+template <class T>
+using device_buffer = basic_buffer<T, cuda_allocation>;
 
-// The host arena's bump allocator (core/arena.hpp) over one device allocation.
+inline constexpr std::size_t device_alignment = cuda_allocation::alignment;
+
+// The host arena's bump allocator over one device allocation. A workspace is measured with a measuring
+// device_arena, not a host arena (whose alignment is 64).
 using device_arena = basic_arena<device_buffer<unsigned char>, device_alignment>;
+
+template <>
+struct backend_storage<cuda> {
+  template <class T>
+  using buffer = device_buffer<T>;
+  using arena = device_arena;
+};
+
+namespace cuda_detail {
+template <class R>
+using element_t = std::remove_cvref_t<decltype(*std::data(std::declval<R&>()))>;
+
+template <class T>
+void memcpy_async(const cuda& be, T* dst, const T* src, std::size_t n, cudaMemcpyKind kind) {
+  if (n) GTRM_CUDA_CHECK(cudaMemcpyAsync(dst, src, sizeof(T) * n, kind, be.stream()));
+}
+}  // namespace cuda_detail
+
+inline void synchronize(const cuda& be) { be.synchronize(); }
+
+// Device to device, queued on the stream.
+template <contiguous_range Dst, contiguous_range Src>
+void copy(const cuda& be, Dst&& dst, const Src& src) {
+  detail::check_transfer_sizes("copy", dst, src);
+  cuda_detail::memcpy_async(be, std::data(dst), std::data(src), std::size(src), cudaMemcpyDeviceToDevice);
+}
+
+// Device to host after all earlier work on the stream; waits for the copy.
+template <class T, contiguous_range Src>
+void to_host(const cuda& be, T* dst, const Src& src) {
+  cuda_detail::memcpy_async(be, dst, std::data(src), std::size(src), cudaMemcpyDeviceToHost);
+  be.synchronize();
+}
+template <contiguous_range Dst, contiguous_range Src>
+void to_host(const cuda& be, Dst&& dst, const Src& src) {
+  detail::check_transfer_sizes("to_host", dst, src);
+  to_host(be, std::data(dst), src);
+}
+
+// Host to device. Pageable host memory is staged before cudaMemcpyAsync returns, but pinned memory is read later:
+// wait, so the caller may overwrite src either way.
+template <contiguous_range Dst, class T>
+void from_host(const cuda& be, Dst&& dst, const T* src) {
+  cuda_detail::memcpy_async(be, std::data(dst), src, std::size(dst), cudaMemcpyHostToDevice);
+  be.synchronize();
+}
+template <contiguous_range Dst, contiguous_range Src>
+void from_host(const cuda& be, Dst&& dst, const Src& src) {
+  detail::check_transfer_sizes("from_host", dst, src);
+  from_host(be, dst, std::data(src));
+}
+
+template <contiguous_range Dst, class V>
+void fill(const cuda& be, Dst&& dst, V v) {
+  using T = cuda_detail::element_t<Dst>;
+  T* p = std::data(dst);
+  const T value = static_cast<T>(v);
+  be.parallel_for(static_cast<index_t>(std::size(dst)), [=] GTRM_HD(index_t i) { p[i] = value; });
+}
+template <contiguous_range Dst>
+void zero(const cuda& be, Dst&& dst) {
+  using T = cuda_detail::element_t<Dst>;
+  if (std::size(dst)) GTRM_CUDA_CHECK(cudaMemsetAsync(std::data(dst), 0, sizeof(T) * std::size(dst), be.stream()));
+}
+
+static_assert(backend<cuda>);
+static_assert(device_memory_backend<cuda>);
+static_assert(std::is_same_v<buffer_t<cuda, float>, device_buffer<float>>);
 
 }  // namespace gtrm

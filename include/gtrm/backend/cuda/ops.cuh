@@ -1,10 +1,9 @@
-// The cuda overloads of the ops whose generic form loops over data on the host (ops/linear.hpp's bias gradient,
-// ops/embedding.hpp's scatter, ops/bce_logits.hpp's vector forms). Each has the generic op's template head and
-// parameters plus `requires std::same_as<Be, cuda>`, while the generic one requires !device_memory_backend<Be>, so
-// exactly one is viable for any tag, also when the caller names the template arguments
-// (ops::linear_backward<Be, T, In, Out>(be, ...)). Semantics are the generic op's: see the math and shapes there.
+// The cuda bodies of the ops whose generic form loops over data on the host (ops/linear.hpp's bias gradient,
+// ops/embedding.hpp's scatter, ops/bce_logits.hpp's vector forms). The generic op calls an unqualified
+// <op>_impl(be, ...); the host body is constrained to !device_memory_backend, and these take the cuda tag, live in
+// namespace gtrm and are found by argument-dependent lookup when the op is instantiated, so include order does not
+// matter (concepts.hpp). Semantics are the generic op's: see the math and shapes there.
 // Every other op runs its generic parallel_for body on the device.
-// These must be declared before the templates that call them: <gtrm/cuda.cuh> includes them before gtrm.hpp.
 #pragma once
 #if !defined(__CUDACC__)
 #error "gtrm/backend/cuda is CUDA code: include <gtrm/cuda.cuh> from a .cu file compiled by nvcc"
@@ -43,16 +42,12 @@ __global__ void __launch_bounds__(bce_threads)
 
 }  // namespace gtrm::cuda_detail
 
-namespace gtrm::ops {
+namespace gtrm {
 
 // db += Σ_n dy: one thread per output column walks the rows in order (the CPU loop's order); adjacent threads read
-// adjacent columns, so each row is read coalesced. An empty db is skipped, like an empty dx or dW.
-template <class Be, class T, int In, int Out>
-  requires std::same_as<Be, cuda>
-void linear_backward(const Be& be, cview<T, In> x, cview<T, In> w, cview<T, Out> dy, view<T, In> dx,
-                     view<T, In> dw, view<T, 1> db) {
-  linear_backward<Be, T, In, Out>(be, x, w, dy, dx, dw);  // the GEMMs: the generic form runs on the device
-  if (db.empty()) return;
+// adjacent columns, so each row is read coalesced.
+template <class T, int Out>
+void linear_bias_backward_impl(const cuda& be, cview<T, Out> dy, view<T, 1> db) {
   const index_t n = dy.rows();
   be.parallel_for(Out, [=] GTRM_HD(index_t o) {
     T acc = db[o];
@@ -65,9 +60,8 @@ void linear_backward(const Be& be, cview<T, In> x, cview<T, In> w, cview<T, Out>
 // whose id is v. No atomics, deterministic, and the CPU's summation order. The work is V·D·N, fine for token
 // vocabularies (tens of rows); a large table would want a sort by id first (the puzzle table does not come here:
 // it is trained by sign-SGD on the per-sample copies).
-template <class Be, class T, int D>
-  requires std::same_as<Be, cuda>
-void embedding_backward(const Be& be, const std::int32_t* ids, T scale, cview<T, D> dy, view<T, D> dw) {
+template <class T, int D>
+void embedding_backward_impl(const cuda& be, const std::int32_t* ids, T scale, cview<T, D> dy, view<T, D> dw) {
   const index_t n = dy.rows();
   be.parallel_for(dw.rows() * D, [=] GTRM_HD(index_t vc) {
     const index_t v = vc / D;
@@ -81,9 +75,8 @@ void embedding_backward(const Be& be, const std::int32_t* ids, T scale, cview<T,
 
 // Σ_n bce(x_n, t_n), with the terms into out (device, may be null). x, t, out are device pointers; the sum comes
 // back to the host, so this call waits for the stream (the caller needs the loss value anyway).
-template <backend Be, class T>
-  requires std::same_as<Be, cuda>
-double bce_logits_forward(const Be& be, const T* x, const double* t, index_t n, double* out = nullptr) {
+template <class T>
+double bce_logits_forward_impl(const cuda& be, const T* x, const double* t, index_t n, double* out) {
   if (n <= 0) return 0.0;
   double* sum = static_cast<double*>(be.result_slot());
   cuda_detail::bce_logits_forward_kernel<T><<<1, cuda_detail::bce_threads, 0, be.stream()>>>(x, t, n, out, sum);
@@ -95,13 +88,12 @@ double bce_logits_forward(const Be& be, const T* x, const double* t, index_t n, 
 }
 
 // dx[n·stride] += w (σ(x_n) − t_n), one thread per sample.
-template <backend Be, class T>
-  requires std::same_as<Be, cuda>
-void bce_logits_backward(const Be& be, const T* x, const double* t, double w, index_t n, T* dx,
-                         index_t dx_stride = 1) {
+template <class T>
+void bce_logits_backward_impl(const cuda& be, const T* x, const double* t, double w, index_t n, T* dx,
+                              index_t dx_stride) {
   be.parallel_for(n, [=] GTRM_HD(index_t i) {
-    dx[i * dx_stride] += static_cast<T>(w * bce_logits_grad(static_cast<double>(x[i]), t[i]));
+    dx[i * dx_stride] += static_cast<T>(w * ops::bce_logits_grad(static_cast<double>(x[i]), t[i]));
   });
 }
 
-}  // namespace gtrm::ops
+}  // namespace gtrm

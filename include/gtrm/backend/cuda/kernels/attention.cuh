@@ -1,4 +1,4 @@
-// Attention on the CUDA backend: the cuda overloads of ops::attention_forward / attention_backward (ops/attention.hpp
+// Attention on the CUDA backend: the cuda bodies (attention_*_impl) of ops::attention_forward / backward (ops/attention.hpp
 // holds the math, shapes and the CPU version; the signature and semantics here are the same: forward assigns o and
 // lse, backward recomputes p from q, k and lse and accumulates (+=) into dqkv).
 // Plain kernels, one thread block per (sample b, head h, row), the score row of length L in dynamic shared memory:
@@ -190,11 +190,11 @@ inline unsigned attention_blocks(index_t rows) {
 
 }  // namespace gtrm::cuda_detail
 
-namespace gtrm::ops {
+namespace gtrm {
 
-template <int L, int Heads, int HeadDim, class Be, class T>
-  requires std::same_as<Be, cuda>
-void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
+// ops/attention.hpp's attention_forward and attention_backward on the cuda tag, found by argument-dependent lookup.
+template <int L, int Heads, int HeadDim, class T>
+void attention_forward_impl(const cuda& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
                        view<T, Heads> lse) {
   constexpr std::size_t smem = cuda_detail::attention_smem<L, HeadDim, T>;
   static_assert(smem <= cuda_detail::attention_smem_limit,
@@ -208,9 +208,8 @@ void attention_forward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, 
   GTRM_CUDA_CHECK(cudaGetLastError());
 }
 
-template <int L, int Heads, int HeadDim, class Be, class T>
-  requires std::same_as<Be, cuda>
-void attention_backward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
+template <int L, int Heads, int HeadDim, class T>
+void attention_backward_impl(const cuda& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
                         cview<T, Heads> lse, cview<T, Heads * HeadDim> dout, view<T, 3 * Heads * HeadDim> dqkv) {
   constexpr std::size_t smem = cuda_detail::attention_smem<L, HeadDim, T>;
   static_assert(smem <= cuda_detail::attention_smem_limit,
@@ -230,4 +229,4 @@ void attention_backward(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T
   GTRM_CUDA_CHECK(cudaGetLastError());
 }
 
-}  // namespace gtrm::ops
+}  // namespace gtrm
