@@ -4,7 +4,7 @@
 //                             optimizer (Adam-atan2 + sign-SGD) and EMA, one ACT step per batch as the trainer runs
 //   solve_ms                  one puzzle at batch 1, halt_max_steps ACT steps, the model already loaded
 //   flops_per_example_act_step  matrix-product FLOPs of one training ACT step (benchmarks/flops.hpp's convention)
-//   gflops, fraction_of_peak  those FLOPs at the measured rate, over this machine's fp32 FMA peak (benchmarks/peak.hpp)
+//   gflops, fraction_of_peak  those FLOPs at the measured rate, over this machine's fp32 FMA peak (tools/peak.hpp)
 // The first training step (workspace first touch) is not timed. Tokens are drawn uniformly from the preset's
 // vocabulary (except PAD), labels likewise: the work per step does not depend on the values.
 #pragma once
@@ -21,7 +21,7 @@
 #include <gtrm/train/trainer.hpp>
 
 #include "../benchmarks/flops.hpp"
-#include "../benchmarks/peak.hpp"
+#include "peak.hpp"
 #include "common.hpp"
 #include "registry.hpp"
 
