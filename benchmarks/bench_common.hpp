@@ -11,7 +11,7 @@
 #include <string>
 #include <unistd.h>
 
-#include "peak.hpp"
+#include "../tools/peak.hpp"
 
 namespace gtrm::bench {
 

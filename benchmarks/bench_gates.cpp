@@ -7,20 +7,21 @@
 //                            backward from fixed logit/q gradients through the 7 recorded applications
 //
 // Counters: params (model.parameters() numel), gate_params (over gate::none), FLOPS (matrix products only,
-// as benchmarks/flops.hpp: the base model's count plus the gate's own per-call formula of VARIANTS.md §1.5,
-// × 21 applications forward, × 2 × 7 backward), gate_flop_frac (the gate's share of the step's FLOPs),
-// ex_act_steps_per_s, ws_MB_per_example.
+// gtrm::model_flops of include/gtrm/model/flops.hpp, which counts the gates' products: the channel context gate,
+// the attention gate's extra qkv rows, the recurrent cells; the scalar context gate is element-wise, 0),
+// gate_flop_frac (the gates' share of the training step's FLOPs, over gate::none), ex_act_steps_per_s,
+// ws_MB_per_example.
 //
 // Variants: none, ctx_scalar, ctx_channel, attn_headwise, attn_elementwise, recurrent, recurrent_reset,
 // hybrid (elementwise attention + recurrent, GTRM's exp4), all (channel + headwise + recurrent with reset).
 #include <gtrm/cpu.hpp>
+#include <gtrm/model/flops.hpp>
 #include <gtrm/model/trm.hpp>
 
 #include <random>
 #include <vector>
 
 #include "bench_common.hpp"
-#include "flops.hpp"
 
 using namespace gtrm;
 
@@ -44,28 +45,12 @@ using recurrent_reset = sudoku_gated<gate::recurrent<true>>;
 using hybrid = sudoku_gated<gate::all<ew, gate::recurrent<false>>>;
 using all = sudoku_gated<gate::all<gate::context_channel, hw, gate::recurrent<true>>>;
 
-// FLOPs of the gates per application of f, per example (VARIANTS.md §1.5).
-template <class M>
-constexpr double gate_flops_per_call() {
-  constexpr double L = M::L, H = M::D, nh = M::num_heads, layers = M::layers;
-  constexpr auto g = M::gates;
-  double f = 0;
-  if (g.context == 1) f += L * H;
-  if (g.context == 2) f += 2 * L * H * H;
-  if (g.attention == 1) f += layers * 2 * L * H * nh;
-  if (g.attention == 2) f += layers * 2 * L * H * H;
-  if (g.recurrent == 1) f += 6 * L * H * H;
-  if (g.recurrent == 2) f += 12 * L * H * H;
-  return f;
-}
-
 template <class M>
 struct step_cost {
-  static constexpr auto base = gtrm::bench::flops_per_example<M>();  // counts qkv as 3D columns
-  static constexpr double gate = gate_flops_per_call<M>();
-  static constexpr double forward = base.forward + M::apps_per_step * gate;
-  static constexpr double train = forward + base.backward + 2 * M::recorded_apps * gate;
-  static constexpr double gate_share_train = (M::apps_per_step * gate + 2 * M::recorded_apps * gate) / train;
+  static constexpr auto flops = gtrm::model_flops<M>();
+  static constexpr double forward = flops.forward;
+  static constexpr double train = flops.train();
+  static constexpr double gate_share_train = (train - gtrm::model_flops<none>().train()) / train;
 };
 
 template <class M>

@@ -14,11 +14,12 @@
 //   h128_att         hidden 128, 4 heads, attention + RoPE
 //   h128_mlp         hidden 128, token-MLP mixer, pos none
 //
-// Counters: ex_act_steps_per_s (examples × ACT steps per second), FLOPS and peak_frac (benchmarks/flops.hpp
-// counts; the peak is measured at start-up, bench_common.hpp), ws_MB_per_example (the planned workspace /
-// max batch), rss_MB_per_example (growth of the process's peak RSS over the RSS before the workspace was
-// built, / batch; meaningful when one benchmark runs per process, as compare.py does).
+// Counters: ex_act_steps_per_s (examples × ACT steps per second), FLOPS and peak_frac (gtrm::model_flops of
+// include/gtrm/model/flops.hpp; the peak is measured at start-up, bench_common.hpp), ws_MB_per_example (the
+// planned workspace / max batch), rss_MB_per_example (growth of the process's peak RSS over the RSS before the
+// workspace was built, / batch; meaningful when one benchmark runs per process, as compare.py does).
 #include <gtrm/cpu.hpp>
+#include <gtrm/model/flops.hpp>
 #include <gtrm/model/trm.hpp>
 #include <gtrm/ops/bce_logits.hpp>
 #include <gtrm/ops/stablemax_xent.hpp>
@@ -27,7 +28,6 @@
 #include <vector>
 
 #include "bench_common.hpp"
-#include "flops.hpp"
 
 using namespace gtrm;
 using gtrm::bench::set_flop_counters;
@@ -142,7 +142,7 @@ void BM_model_fwd(benchmark::State& st) {
     s.forward_no_grad();
     benchmark::ClobberMemory();
   }
-  constexpr auto f = gtrm::bench::flops_per_example<M>();
+  constexpr auto f = gtrm::model_flops<M>();
   set_step_counters(st, s.batch, f.forward);
   set_memory_counters(st, s);
   st.counters["params"] = static_cast<double>(M::param_count);
@@ -156,7 +156,7 @@ void BM_model_train(benchmark::State& st) {
     loss = s.train_step();
     benchmark::DoNotOptimize(loss);
   }
-  constexpr auto f = gtrm::bench::flops_per_example<M>();
+  constexpr auto f = gtrm::model_flops<M>();
   set_step_counters(st, s.batch, f.train());
   set_memory_counters(st, s);
   st.counters["flops_per_example_act_step"] = f.train();
@@ -171,7 +171,7 @@ void BM_model_latency(benchmark::State& st) {
     s.forward_no_grad();
     benchmark::ClobberMemory();
   }
-  constexpr auto f = gtrm::bench::flops_per_example<M>();
+  constexpr auto f = gtrm::model_flops<M>();
   set_flop_counters(st, f.forward);
   // seconds for halt_max_steps ACT steps: iteration time × 16
   st.counters["solve_s"] = benchmark::Counter(1.0 / M::cycles_v.max_act_steps,

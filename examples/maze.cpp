@@ -4,6 +4,7 @@
 #include <gtrm/cpu.hpp>
 #include <gtrm/data/maze.hpp>
 #include <gtrm/solve.hpp>
+#include <gtrm/tasks/maze/maze.hpp>
 #include <gtrm/train/fit.hpp>
 
 #include <cstdio>
@@ -46,14 +47,12 @@ int main(int argc, char** argv) {
                 std::printf("step %5lld  held-out exact accuracy %.1f%%\n", static_cast<long long>(step), 100 * r.exact_accuracy());
               }});
 
-  // 4. Solve one held-out maze, voting over its 8 dihedral versions.
+  // 4. Solve one held-out maze, voting over its 8 dihedral versions; the task checks and draws the answer.
+  const tasks::maze_task task(model_t::V, model_t::S);
   const std::vector<std::int32_t> maze(test_split.data.inputs.begin(), test_split.data.inputs.begin() + model_t::S);
-  const auto augs = dihedral_augmentations(8, model_t::V);
-  const auto v = solve_voting(eval_model, maze, augs);
-  std::printf("%d of %d versions agree (confidence %.1f%%):\n", v.ranking.front().votes, v.versions, 100 * v.best.confidence);
-  for (int r = 0; r < 8; ++r) {
-    for (int c = 0; c < 8; ++c) std::printf("%c", "?# SGo"[v.best.prediction[static_cast<std::size_t>(r * 8 + c)] % 6]);
-    std::printf("\n");
-  }
+  const auto v = solve_voting(eval_model, maze, task.augmentations(8, 0));
+  std::printf("%d of %d versions agree (confidence %.1f%%), %s:\n", v.ranking.front().votes, v.versions,
+              100 * v.best.confidence, task.check(maze, v.best.prediction).value_or(false) ? "a valid path" : "not a valid path");
+  for (const auto& row : task.to_grid_lines(v.best.prediction)) std::printf("%s\n", row.c_str());
   return 0;
 }

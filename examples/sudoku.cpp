@@ -5,6 +5,7 @@
 #include <gtrm/data/sudoku_generator.hpp>
 #include <gtrm/presets.hpp>
 #include <gtrm/solve.hpp>
+#include <gtrm/tasks/sudoku/sudoku.hpp>
 #include <gtrm/train/fit.hpp>
 
 #include <cstdio>
@@ -46,12 +47,11 @@ int main(int argc, char** argv) {
 
   // 5. Solve one held-out puzzle and watch the answer form step by step.
   const std::vector<std::int32_t> puzzle(test_split.data.inputs.begin(), test_split.data.inputs.begin() + model_t::S);
+  const tasks::sudoku_task task(model_t::V, model_t::S);
   const auto s = solve(best, puzzle, {.trajectory = true});
-  for (const auto& st : s.trajectory) {
-    std::printf("step %d  confidence %5.1f%%  ", st.step, 100 * st.confidence);
-    for (auto t : st.prediction) std::printf("%c", t >= 2 ? static_cast<char>('0' + t - 1) : '.');
-    std::printf("\n");
-  }
+  for (const auto& st : s.trajectory)
+    std::printf("step %d  confidence %5.1f%%  %s%s\n", st.step, 100 * st.confidence, task.to_line(st.prediction).c_str(),
+                task.check(puzzle, st.prediction).value_or(false) ? "  (valid)" : "");
 
   // 6. Save a checkpoint that `gtrm solve`/`gtrm eval`/`gtrm info` read.
   io::safetensors_writer w;

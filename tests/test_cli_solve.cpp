@@ -1,4 +1,4 @@
-// The inference API (include/gtrm/solve.hpp) and the gtrm tool's puzzle text formats (tools/task.hpp): augmentations
+// The inference API (include/gtrm/solve.hpp) and the tasks' puzzle text formats (include/gtrm/tasks/): augmentations
 // invert and keep Sudokus valid, batch and single solving agree, fixed/adaptive/extended step counts behave, voting
 // maps answers back; puzzle parsing accepts the documented forms and rejects the rest with one clear sentence.
 #include <doctest/doctest.h>
@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "../tools/task.hpp"
+#include <gtrm/tasks/registry.hpp>
 
 using namespace gtrm;
 
@@ -40,7 +40,7 @@ TEST_CASE("solve: sudoku augmentations invert and keep solutions valid") {
       q.push_back(p.question[i] + 1);
       a.push_back(p.answer[i] + 1);
     }
-    const auto augs = sudoku_augmentations(n, s.box_h, s.box_w, 12, 7);
+    const auto augs = tasks::sudoku_augmentations(n, s.box_h, s.box_w, 12, 7);
     REQUIRE(augs.size() == 12);
     CHECK(augs[0].apply(q) == q);
     for (const auto& aug : augs) {
@@ -53,11 +53,11 @@ TEST_CASE("solve: sudoku augmentations invert and keep solutions valid") {
       for (std::size_t i = 0; i < qa.size(); ++i) CHECK((qa[i] == 1) == (aa[i] != qa[i]));  // blanks stay blanks
     }
   }
-  CHECK_THROWS_AS(sudoku_augmentations(6, 4, 3, 2, 0), std::invalid_argument);
+  CHECK_THROWS_AS(tasks::sudoku_augmentations(6, 4, 3, 2, 0), std::invalid_argument);
 }
 
 TEST_CASE("solve: dihedral augmentations are the 8 symmetries and invert") {
-  const auto augs = dihedral_augmentations(3, 6);
+  const auto augs = tasks::dihedral_augmentations(3, 6);
   REQUIRE(augs.size() == 8);
   std::vector<std::int32_t> g = {1, 2, 3, 4, 5, 1, 2, 3, 4};
   std::set<std::vector<std::int32_t>> distinct;
@@ -115,7 +115,7 @@ TEST_CASE("solve: voting maps every version's answer back before counting") {
   tiny m(1);
   m.init(4);
   const auto q = sudoku4_tokens(3, false);
-  const auto augs = sudoku_augmentations(4, 2, 2, 6, 1);
+  const auto augs = tasks::sudoku_augmentations(4, 2, 2, 6, 1);
   const auto v = solve_voting(m, q, augs, {.trajectory = true});
   CHECK(v.versions == 6);
   int votes = 0;
@@ -133,26 +133,27 @@ TEST_CASE("solve: voting maps every version's answer back before counting") {
 }
 
 TEST_CASE("tool puzzle text: Sudoku strings, drawn grids and CSV rows") {
-  using namespace gtrm::cli;
-  const auto t = task_shape::make(task_kind::sudoku, 8, 36);
-  CHECK(t.box_h == 2);
-  CHECK(t.box_w == 3);
-  const auto tok = parse_puzzle(t, "1.3...|..2...|......|......|......|.....6", "arg");
+  using namespace gtrm::tasks;
+  const auto t_owner = make_task("sudoku", 8, 36);
+  const task& t = *t_owner;
+  CHECK(t.box_h() == 2);
+  CHECK(t.box_w() == 3);
+  const auto tok = t.parse("1.3...|..2...|......|......|......|.....6", "arg");
   CHECK(tok.size() == 36);
   CHECK(tok[0] == 2);
   CHECK(tok[1] == 1);
   CHECK(tok[35] == 7);
-  CHECK(to_line(t, tok) == "1.3.....2..........................6");
-  const auto grid = to_grid_lines(t, tok);
+  CHECK(t.to_line(tok) == "1.3.....2..........................6");
+  const auto grid = t.to_grid_lines(tok);
   REQUIRE(grid.size() == 8);  // 6 rows + 2 box rules
   CHECK(grid[0] == "1 . 3 | . . .");
   CHECK(grid[2] == "------+------");
-  CHECK(parse_puzzle(t, std::string(36, '0'), "a") == std::vector<std::int32_t>(36, 1));
+  CHECK(t.parse(std::string(36, '0'), "a") == std::vector<std::int32_t>(36, 1));
 
   const auto msg = [&](const std::string& s) {
     try {
-      parse_puzzle(t, s, "argument 1");
-    } catch (const cli_error& e) {
+      t.parse(s, "argument 1");
+    } catch (const input_error& e) {
       return std::string(e.what());
     }
     return std::string("no error");
@@ -165,7 +166,7 @@ TEST_CASE("tool puzzle text: Sudoku strings, drawn grids and CSV rows") {
                         "source,question,answer,rating\n"
                         "g," + std::string(36, '.') + ",123456456123234561561234345612612345,0\n" +
                         std::string(36, '.') + "\n");
-  const auto ps = read_puzzles(t, in, "f");
+  const auto ps = t.read_puzzles(in, "f");
   REQUIRE(ps.size() == 3);
   CHECK(ps[0].where == "f:2");
   CHECK(ps[0].tokens == tok);
@@ -174,37 +175,40 @@ TEST_CASE("tool puzzle text: Sudoku strings, drawn grids and CSV rows") {
   CHECK(ps[1].answer->at(0) == 2);
   CHECK(ps[2].where == "f:11");
   std::istringstream bad("1.3...\n..2..\n");
-  CHECK_THROWS_WITH_AS(read_puzzles(t, bad, "f"), "f:2: expected row 2 of the grid that starts at line 1 (6 cells), got 5 cells",
-                       cli_error);
+  CHECK_THROWS_WITH_AS(t.read_puzzles(bad, "f"), "f:2: expected row 2 of the grid that starts at line 1 (6 cells), got 5 cells",
+                       input_error);
 }
 
 TEST_CASE("tool puzzle text: answers are checked, mazes and ARC grids read") {
-  using namespace gtrm::cli;
-  const auto t = task_shape::make(task_kind::sudoku, 6, 16);
+  using namespace gtrm::tasks;
+  const auto t_owner = make_task("sudoku", 6, 16);
+  const task& t = *t_owner;
   const auto q = sudoku4_tokens(5, false), a = sudoku4_tokens(5, true);
-  CHECK(check_answer(t, q, a) == true);
+  CHECK(t.check(q, a) == true);
   auto wrong = a;
   std::swap(wrong[0], wrong[1]);
-  CHECK(check_answer(t, q, wrong) == false);
-  CHECK(check_answer(t, q, q) == false);  // blanks left
+  CHECK(t.check(q, wrong) == false);
+  CHECK(t.check(q, q) == false);  // blanks left
 
-  const auto m = task_shape::make(task_kind::maze, 6, 16);
-  const auto maze = parse_puzzle(m, "S   ### #   #  G", "m");
+  const auto m_owner = make_task("maze", 6, 16);
+  const task& m = *m_owner;
+  const auto maze = m.parse("S   ### #   #  G", "m");
   CHECK(maze[0] == 3);
   CHECK(maze[15] == 4);
-  const auto path = parse_answer(m, "Sooo###o#  o#  G", "m");
-  CHECK(check_answer(m, maze, path) == true);
-  CHECK(check_answer(m, maze, parse_answer(m, "Sooo###o#   #  G", "m")) == false);
-  CHECK_THROWS_WITH_AS(parse_puzzle(m, "S   ### #   #  X", "m"),
-                       "m: 'X' (cell 16) is not one of the maze characters '#', ' ', 'S', 'G', 'o'", cli_error);
-  CHECK_THROWS_WITH_AS(parse_puzzle(m, "    ### #   #  G", "m"), "m: a maze needs exactly one S and one G, got 0 and 1",
-                       cli_error);
+  const auto path = m.parse_answer("Sooo###o#  o#  G", "m");
+  CHECK(m.check(maze, path) == true);
+  CHECK(m.check(maze, m.parse_answer("Sooo###o#   #  G", "m")) == false);
+  CHECK_THROWS_WITH_AS(m.parse("S   ### #   #  X", "m"),
+                       "m: 'X' (cell 16) is not one of the maze characters '#', ' ', 'S', 'G', 'o'", input_error);
+  CHECK_THROWS_WITH_AS(m.parse("    ### #   #  G", "m"), "m: a maze needs exactly one S and one G, got 0 and 1",
+                       input_error);
 
-  const auto arc = task_shape::make(task_kind::arc, 12, 900);
-  const auto g = parse_puzzle(arc, "[[1,2],[3,4]]", "a");
+  const auto arc_owner = make_task("arc", 12, 900);
+  const task& arc = *arc_owner;
+  const auto g = arc.parse("[[1,2],[3,4]]", "a");
   CHECK(g.size() == 900);
-  CHECK(to_line(arc, g) == "[[1,2],[3,4]]");
-  CHECK_THROWS_AS(parse_puzzle(arc, "[[1,2],[3]]", "a"), cli_error);
-  CHECK_THROWS_AS(parse_puzzle(arc, "[[10]]", "a"), cli_error);
-  CHECK_THROWS_AS(task_shape::make(task_kind::sudoku, 11, 36), cli_error);
+  CHECK(arc.to_line(g) == "[[1,2],[3,4]]");
+  CHECK_THROWS_AS(arc.parse("[[1,2],[3]]", "a"), input_error);
+  CHECK_THROWS_AS(arc.parse("[[10]]", "a"), input_error);
+  CHECK_THROWS_AS(make_task("sudoku", 11, 36), input_error);
 }

@@ -3,8 +3,8 @@
 //   example_act_steps_per_s   rows x ACT steps per wall-clock second of training: forward, loss, backward,
 //                             optimizer (Adam-atan2 + sign-SGD) and EMA, one ACT step per batch as the trainer runs
 //   solve_ms                  one puzzle at batch 1, halt_max_steps ACT steps, the model already loaded
-//   flops_per_example_act_step  matrix-product FLOPs of one training ACT step (benchmarks/flops.hpp's convention)
-//   gflops, fraction_of_peak  those FLOPs at the measured rate, over this machine's fp32 FMA peak (benchmarks/peak.hpp)
+//   flops_per_example_act_step  matrix-product FLOPs of one training ACT step (gtrm::model_flops, model/flops.hpp)
+//   gflops, fraction_of_peak  those FLOPs at the measured rate, over this machine's fp32 FMA peak (tools/peak.hpp)
 // The first training step (workspace first touch) is not timed. Tokens are drawn uniformly from the preset's
 // vocabulary (except PAD), labels likewise: the work per step does not depend on the values.
 #pragma once
@@ -17,11 +17,11 @@
 #include <vector>
 
 #include <gtrm/cpu.hpp>
+#include <gtrm/model/flops.hpp>
 #include <gtrm/solve.hpp>
 #include <gtrm/train/trainer.hpp>
 
-#include "../benchmarks/flops.hpp"
-#include "../benchmarks/peak.hpp"
+#include "peak.hpp"
 #include "common.hpp"
 #include "registry.hpp"
 
@@ -72,7 +72,7 @@ int run_bench(const preset_entry& p, const bench_request& rq) {
     solve_s = std::min(solve_s, std::chrono::duration<double>(clock::now() - t1).count());
   }
 
-  const double flops = bench::flops_per_example<Model>().train();
+  const double flops = model_flops<Model>().train();
   const double rate = static_cast<double>(B) * rq.steps / train_s;
   const double gflops = rate * flops * 1e-9;
   const auto peak = bench::measure_fp32_peak(0.1, 3);

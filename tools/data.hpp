@@ -1,9 +1,9 @@
-// `gtrm data ...`: the dataset builders and generators (the same library calls and flags as gtrm-data):
+// `gtrm data ...`: the dataset builders and generators (include/gtrm/data/), flags named as the reference's:
 //   gtrm data sudoku   --output-dir D --train-csv F [--test-csv F] ...   (dataset/build_sudoku_dataset.py)
 //   gtrm data maze     --output-dir D --train-csv F [--test-csv F] ...   (dataset/build_maze_dataset.py)
 //   gtrm data arc      --output-dir D --input-file-prefix P | --input-dir D [--subsets a,b=path,...] ...
 //   gtrm data generate sudoku|maze --output-dir D ...                  (seeded puzzles)
-// data_commands::add() wires them under any CLI11 app, so gtrm-data can share them.
+// data_commands::add() wires them under a CLI11 (sub)command; run() builds what was parsed.
 #pragma once
 #include <cstdio>
 #include <filesystem>

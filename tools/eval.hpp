@@ -19,6 +19,7 @@
 
 #include "common.hpp"
 #include "registry.hpp"
+#include "task.hpp"
 
 namespace gtrm::cli {
 
@@ -42,10 +43,10 @@ struct eval_request {
 template <class Model>
 int run_eval(const preset_entry& p, const eval_request& rq) {
   using clock = std::chrono::steady_clock;
-  const task_shape t = p.shape();
+  const tasks::task& t = p.task();
   if (rq.batch < 1) throw cli_error("--batch must be at least 1");
   if (rq.steps < 0 || rq.min_steps < 1 || rq.vote < 0) throw cli_error("--steps, --min-steps and --vote must be positive");
-  if (rq.vote > 1 && t.kind == task_kind::arc) throw cli_error("--vote is for Sudoku and mazes; ARC always votes over its augmentations");
+  if (rq.vote > 1 && !t.votes_on_augmentations()) throw cli_error("--vote is for Sudoku and mazes; ARC always votes over its augmentations");
   const auto split = load_split_for(rq.data, rq.split, p);
   const io::safetensors_reader& f = *rq.file;
   const auto rows = io::stored_puzzle_rows(f);
@@ -63,15 +64,13 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
   eval::accuracy acc;
   std::int64_t examples = 0, act_steps = 0;
   std::optional<eval::arc_evaluator> arc;
-  if (t.kind == task_kind::arc) arc.emplace(eval::arc_evaluator::from_dataset(rq.data, 2, rq.pass_ks));
+  if (t.scoring_rule() == tasks::scoring::arc_vote) arc.emplace(eval::arc_evaluator::from_dataset(rq.data, 2, rq.pass_ks));
 
   const auto& meta = split.metadata;
   data::test_loader loader(split.data, meta, {.seed = 0, .global_batch_size = rq.batch});
   loader.begin();
   batch_solver<Model> solver(m, rq.vote > 1 ? std::max(rq.vote, 1) : rq.batch);
-  const auto augs = rq.vote <= 1 ? std::vector<token_augmentation>{}
-                    : t.kind == task_kind::sudoku ? sudoku_augmentations(t.side, t.box_h, t.box_w, rq.vote, rq.seed)
-                                                  : dihedral_augmentations(t.side, t.vocab, rq.vote);
+  const auto augs = rq.vote <= 1 ? std::vector<token_augmentation>{} : t.augmentations(rq.vote, rq.seed);
   const std::size_t total = rq.max_examples > 0 ? std::min<std::size_t>(static_cast<std::size_t>(rq.max_examples), split.data.num_examples())
                                                 : split.data.num_examples();
   data::batch b;

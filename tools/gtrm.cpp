@@ -38,7 +38,7 @@ using namespace gtrm::cli;
 int list_presets(bool as_json) {
   ojson all = ojson::array();
   for (const auto* p : compiled_presets())
-    all.push_back({{"name", p->name}, {"task", p->shape().name()}, {"parameters", p->param_count},
+    all.push_back({{"name", p->name}, {"task", p->task().name()}, {"parameters", p->param_count},
                    {"architecture", p->architecture}, {"description", p->description}, {"config", ojson::parse(p->config_json)}});
   if (as_json) {
     std::printf("%s\n", all.dump(2).c_str());
@@ -46,7 +46,7 @@ int list_presets(bool as_json) {
   }
   std::printf("%-14s %-18s %11s  %s\n", "preset", "task", "parameters", "description");
   for (const auto* p : compiled_presets())
-    std::printf("%-14s %-18s %11s  %s\n               %s\n", p->name.c_str(), p->shape().name().c_str(),
+    std::printf("%-14s %-18s %11s  %s\n               %s\n", p->name.c_str(), p->task().name().c_str(),
                 thousands(p->param_count).c_str(), p->description.c_str(), p->architecture.c_str());
   std::string missing;
   for (const auto& k : known_preset_names()) {

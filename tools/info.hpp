@@ -69,7 +69,7 @@ inline int run_info(const std::string& path_text, bool as_json) {
     }
   ojson out{{"checkpoint", path.string()}, {"bytes", static_cast<std::int64_t>(fs::file_size(path, ec))},
             {"format", get("gtrm_format")}, {"preset", preset.empty() ? ojson(nullptr) : ojson(preset)},
-            {"compiled_in", compiled}, {"task", get(meta_task).empty() ? (entry ? ojson(entry->shape().name()) : ojson(nullptr)) : ojson(get(meta_task))},
+            {"compiled_in", compiled}, {"task", get(meta_task).empty() ? (entry ? ojson(entry->task().name()) : ojson(nullptr)) : ojson(get(meta_task))},
             {"config", cfg}, {"parameters", params}, {"puzzle_embeddings", {{"rows", table_rows}, {"width", table_width}}}};
   ojson prov = ojson::object();
   for (const auto& [k, v] : meta)

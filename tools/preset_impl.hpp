@@ -31,10 +31,10 @@ std::string architecture_line() {
 }
 
 template <class Model>
-preset_entry make_preset_entry(const char* name, task_kind task, const char* description) {
+preset_entry make_preset_entry(const char* name, const char* task, const char* description) {
   preset_entry e;
   e.name = name;
-  e.task = task;
+  e.task_kind = task;
   e.description = description;
   e.vocab = Model::V;
   e.seq = Model::S;
@@ -45,7 +45,7 @@ preset_entry make_preset_entry(const char* name, task_kind task, const char* des
   e.eval = &run_eval<Model>;
   e.solve = &run_solve<Model>;
   e.bench = &run_bench<Model>;
-  e.shape();  // the task must fit the model's vocabulary and sequence length
+  e.task_of = tasks::make_task(task, e.vocab, e.seq);  // throws when the task does not fit the model
   return e;
 }
 

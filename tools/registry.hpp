@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -28,7 +29,7 @@ struct bench_request;
 
 struct preset_entry {
   std::string name;            // "sudoku6-demo"
-  task_kind task = task_kind::sudoku;
+  std::string task_kind;       // "sudoku", "maze", "arc" (include/gtrm/tasks/registry.hpp)
   std::string description;
   int vocab = 0, seq = 0;      // the dataset shape the model reads
   std::string config_json;     // the reference's model config (io::model_config_json), stored in checkpoints
@@ -39,7 +40,9 @@ struct preset_entry {
   int (*solve)(const preset_entry&, const solve_request&) = nullptr;
   int (*bench)(const preset_entry&, const bench_request&) = nullptr;
 
-  task_shape shape() const { return task_shape::make(task, vocab, seq); }
+  std::shared_ptr<const tasks::task> task_of;  // the task for this model's vocabulary and sequence length
+
+  const tasks::task& task() const { return *task_of; }
 };
 
 // Defined in the generated registry translation unit.
@@ -163,20 +166,11 @@ inline data::loaded_split load_split_for(const fs::path& dir, const std::string&
     for (const auto* q : compiled_presets())
       if (q->seq == m.seq_len && q->vocab == m.vocab_size) fits += (fits.empty() ? "" : ", ") + q->name;
     throw cli_error("dataset " + dir.string() + " has seq_len " + std::to_string(m.seq_len) + " and vocab " +
-                    std::to_string(m.vocab_size) + ", but preset " + p.name + " (" + p.shape().name() + ") reads seq_len " +
+                    std::to_string(m.vocab_size) + ", but preset " + p.name + " (" + p.task().name() + ") reads seq_len " +
                     std::to_string(p.seq) + " and vocab " + std::to_string(p.vocab) +
                     (fits.empty() ? std::string("; no compiled preset fits this data") : "; presets that fit: " + fits));
   }
-  // Sudoku answers never hold the blank token 1, maze answers always hold walls (token 1)
-  if (p.task == task_kind::sudoku || p.task == task_kind::maze) {
-    const bool has_one = std::find(s.data.labels.begin(), s.data.labels.end(), std::uint8_t{1}) != s.data.labels.end();
-    if (p.task == task_kind::sudoku && has_one)
-      throw cli_error("dataset " + dir.string() + " does not look like Sudoku (its answers hold token 1, a maze wall?); preset " +
-                      p.name + " is a Sudoku model");
-    if (p.task == task_kind::maze && !has_one && !s.data.labels.empty())
-      throw cli_error("dataset " + dir.string() + " does not look like mazes (no walls in its answers); preset " + p.name +
-                      " is a maze model");
-  }
+  if (const auto why = p.task().labels_mismatch(s.data.labels, dir.string(), p.name); !why.empty()) throw cli_error(why);
   return s;
 }
 

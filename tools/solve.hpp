@@ -38,13 +38,13 @@ struct solve_request {
 };
 
 // The puzzles of a request, in order: arguments ("-" = stdin), then --file; stdin when nothing else is given.
-inline std::vector<puzzle_input> collect_puzzles(const task_shape& t, const solve_request& rq) {
+inline std::vector<puzzle_input> collect_puzzles(const task& t, const solve_request& rq) {
   std::vector<puzzle_input> out;
   bool used_stdin = false;
   const auto from_stdin = [&] {
     if (used_stdin) return;
     used_stdin = true;
-    auto v = read_puzzles(t, std::cin, "stdin");
+    auto v = t.read_puzzles(std::cin, "stdin");
     out.insert(out.end(), v.begin(), v.end());
   };
   for (std::size_t i = 0; i < rq.puzzles.size(); ++i) {
@@ -53,12 +53,12 @@ inline std::vector<puzzle_input> collect_puzzles(const task_shape& t, const solv
       continue;
     }
     const std::string where = "argument " + std::to_string(i + 1);
-    if (rq.puzzles[i].find(',') != std::string::npos || (t.kind == task_kind::maze && rq.puzzles[i].find('\n') != std::string::npos)) {
+    if (t.argument_is_stream(rq.puzzles[i])) {
       std::istringstream s(rq.puzzles[i]);
-      auto v = read_puzzles(t, s, where);
+      auto v = t.read_puzzles(s, where);
       out.insert(out.end(), v.begin(), v.end());
     } else {
-      out.push_back({where, parse_puzzle(t, rq.puzzles[i], where), std::nullopt});
+      out.push_back({where, t.parse(rq.puzzles[i], where), std::nullopt});
     }
   }
   if (!rq.puzzle_file.empty()) {
@@ -66,7 +66,7 @@ inline std::vector<puzzle_input> collect_puzzles(const task_shape& t, const solv
     if (!fs::exists(rq.puzzle_file, ec)) throw cli_error("puzzle file " + rq.puzzle_file + " does not exist");
     std::ifstream in(rq.puzzle_file, std::ios::binary);
     if (!in) throw cli_error("cannot open puzzle file " + rq.puzzle_file);
-    auto v = read_puzzles(t, in, rq.puzzle_file);
+    auto v = t.read_puzzles(in, rq.puzzle_file);
     out.insert(out.end(), v.begin(), v.end());
   }
   if (rq.puzzles.empty() && rq.puzzle_file.empty()) {
@@ -86,32 +86,16 @@ struct solved {
   double seconds = 0;
 };
 
-// Digits for Sudoku, token ids for mazes, colours for ARC.
-inline ojson grid_json(const task_shape& t, const std::vector<std::int32_t>& tok) {
+// Digits for Sudoku, token ids for mazes, colours for ARC (task::grid_values).
+inline ojson grid_json(const task& t, const std::vector<std::int32_t>& tok) {
   ojson rows = ojson::array();
-  if (t.kind == task_kind::arc) {
-    const auto g = arc_grid_of(tok);
-    for (int r = 0; r < g.h; ++r) {
-      ojson row = ojson::array();
-      for (int c = 0; c < g.w; ++c) row.push_back(g.cells[static_cast<std::size_t>(r * g.w + c)]);
-      rows.push_back(row);
-    }
-    return rows;
-  }
-  for (int r = 0; r < t.side; ++r) {
-    ojson row = ojson::array();
-    for (int c = 0; c < t.side; ++c) {
-      const int x = tok[static_cast<std::size_t>(r * t.side + c)];
-      row.push_back(t.kind == task_kind::sudoku ? (x >= 2 ? x - 1 : 0) : x);
-    }
-    rows.push_back(row);
-  }
+  for (const auto& r : t.grid_values(tok)) rows.push_back(r);
   return rows;
 }
 
 inline ojson opt_bool(const std::optional<bool>& b) { return b ? ojson(*b) : ojson(nullptr); }
 
-inline ojson solve_json(const task_shape& t, const preset_entry& p, const solve_request& rq, const solve_options& o,
+inline ojson solve_json(const task& t, const preset_entry& p, const solve_request& rq, const solve_options& o,
                         const std::vector<solved>& all, int max_act_steps, double total_seconds) {
   ojson doc;
   doc["gtrm_solve"] = 1;
@@ -125,8 +109,8 @@ inline ojson solve_json(const task_shape& t, const preset_entry& p, const solve_
   for (const auto& s : all) {
     ojson j;
     j["source"] = s.in.where;
-    j["input"] = to_line(t, s.in.tokens);
-    j["solution"] = to_line(t, s.r.prediction);
+    j["input"] = t.to_line(s.in.tokens);
+    j["solution"] = t.to_line(s.r.prediction);
     j["grid"] = grid_json(t, s.r.prediction);
     j["steps"] = s.r.steps;
     j["confidence"] = s.r.confidence;
@@ -143,7 +127,7 @@ inline ojson solve_json(const task_shape& t, const preset_entry& p, const solve_
       for (const auto& st : s.r.trajectory) {
         int changed = 0;
         for (std::size_t i = 0; i < st.prediction.size(); ++i) changed += st.prediction[i] != (*prev)[i];
-        tr.push_back({{"step", st.step}, {"prediction", to_line(t, st.prediction)}, {"q_halt_logit", st.q_halt},
+        tr.push_back({{"step", st.step}, {"prediction", t.to_line(st.prediction)}, {"q_halt_logit", st.q_halt},
                       {"confidence", st.confidence}, {"changed", changed}});
         prev = &st.prediction;
       }
@@ -195,9 +179,9 @@ inline std::string side_by_side(const std::vector<std::string>& titles, const st
   return out;
 }
 
-inline std::string solve_text(const task_shape& t, const solve_options& o, const std::vector<solved>& all, double total_seconds) {
+inline std::string solve_text(const task& t, const solve_options& o, const std::vector<solved>& all, double total_seconds) {
   std::string out;
-  const std::size_t per_row = t.kind == task_kind::sudoku ? (t.side <= 6 ? 5 : 4) : t.kind == task_kind::maze ? (t.side <= 12 ? 4 : 2) : 3;
+  const auto per_row = static_cast<std::size_t>(t.grids_per_row());
   int valid = 0, correct = 0, answered = 0;
   for (std::size_t i = 0; i < all.size(); ++i) {
     const auto& s = all[i];
@@ -209,13 +193,13 @@ inline std::string solve_text(const task_shape& t, const solve_options& o, const
     if (s.versions > 1)
       head += ", " + std::to_string(s.agreeing) + "/" + std::to_string(s.versions) + " versions agree";
     out += head + "\n";
-    out += side_by_side({"puzzle", "solution"}, {to_grid_lines(t, s.in.tokens), to_grid_lines(t, s.r.prediction)}, 2);
+    out += side_by_side({"puzzle", "solution"}, {t.to_grid_lines(s.in.tokens), t.to_grid_lines(s.r.prediction)}, 2);
     if (o.trajectory) {
       std::vector<std::string> titles;
       std::vector<std::vector<std::string>> grids;
       for (const auto& st : s.r.trajectory) {
         titles.push_back("step " + std::to_string(st.step) + " q " + percent_text(st.confidence));
-        grids.push_back(to_grid_lines(t, st.prediction));
+        grids.push_back(t.to_grid_lines(st.prediction));
       }
       out += "trajectory (prediction and sigmoid(q_halt) after each ACT step):\n";
       out += side_by_side(titles, grids, per_row);
@@ -229,7 +213,7 @@ inline std::string solve_text(const task_shape& t, const solve_options& o, const
   }
   if (all.size() > 1) {
     out += std::to_string(all.size()) + " puzzles";
-    if (t.kind != task_kind::arc) out += ", " + std::to_string(valid) + " valid";
+    if (t.has_check()) out += ", " + std::to_string(valid) + " valid";
     if (answered) out += ", " + std::to_string(correct) + "/" + std::to_string(answered) + " match their answers";
     char b[64];
     std::snprintf(b, sizeof b, ", %.1f ms per puzzle", 1000 * total_seconds / static_cast<double>(all.size()));
@@ -240,64 +224,36 @@ inline std::string solve_text(const task_shape& t, const solve_options& o, const
 
 // ---- svg ----
 
-inline std::string cell_label(const task_shape& t, std::int32_t tok) {
-  if (t.kind == task_kind::sudoku) return tok >= 2 ? std::string(1, sudoku_char(tok)) : "";
-  return "";
-}
-
-inline std::string cell_fill(const task_shape& t, std::int32_t in_tok, std::int32_t tok) {
-  if (t.kind == task_kind::sudoku) return in_tok >= 2 ? "#e8e8e8" : "white";
-  if (t.kind == task_kind::maze) {
-    switch (tok) {
-      case 1: return "#333";
-      case 3: return "#2a9d4a";
-      case 4: return "#d1495b";
-      case 5: return "#3a7bd5";
-      default: return "white";
-    }
-  }
-  static const char* arc[] = {"#000000", "#0074D9", "#FF4136", "#2ECC40", "#FFDC00",
-                              "#AAAAAA", "#F012BE", "#FF851B", "#7FDBFF", "#870C25"};
-  return tok >= 2 && tok <= 11 ? arc[tok - 2] : "white";
-}
-
 // One grid at (x, y), `size` pixels wide; cells that differ from `before` get a red digit (Sudoku) or outline.
-inline void draw_grid(svg::document& d, const task_shape& t, const std::vector<std::int32_t>& in, const std::vector<std::int32_t>& tok,
+inline void draw_grid(svg::document& d, const task& t, const std::vector<std::int32_t>& in, const std::vector<std::int32_t>& tok,
                       const std::vector<std::int32_t>* before, double x, double y, double size) {
-  int h = t.side, w = t.side;
-  std::vector<std::int32_t> cells = tok, inputs = in;
-  if (t.kind == task_kind::arc) {  // draw the cropped prediction
-    const auto g = arc_grid_of(tok);
-    h = std::max(g.h, 1);
-    w = std::max(g.w, 1);
-    cells.assign(static_cast<std::size_t>(h * w), 0);
-    for (std::size_t i = 0; i < g.cells.size(); ++i) cells[i] = g.cells[i] + 2;
-    inputs = cells;
-  }
+  int h = 0, w = 0;
+  const std::vector<std::int32_t> cells = t.draw_cells(tok, h, w);
+  const std::vector<std::int32_t>& inputs = t.draws_cropped() ? cells : in;
   const double c = size / std::max(h, w);
   for (int r = 0; r < h; ++r)
     for (int k = 0; k < w; ++k) {
       const auto i = static_cast<std::size_t>(r * w + k);
-      d.rect(x + k * c, y + r * c, c, c, cell_fill(t, inputs[i], cells[i]), "#999", 0.5);
-      const bool changed = before && t.kind != task_kind::arc && (*before)[i] != cells[i];
-      const std::string label = cell_label(t, cells[i]);
+      d.rect(x + k * c, y + r * c, c, c, t.cell_fill(inputs[i], cells[i]), "#999", 0.5);
+      const bool changed = before && !t.draws_cropped() && (*before)[i] != cells[i];
+      const std::string label = t.cell_label(cells[i]);
       if (!label.empty())
         d.text(x + (k + 0.5) * c, y + (r + 0.72) * c, label, c * 0.6, changed ? "#d1495b" : inputs[i] >= 2 ? "#111" : "#1f5fbf",
                "middle", inputs[i] >= 2 ? "bold" : "normal");
       else if (changed)
         d.rect(x + k * c + 1, y + r * c + 1, c - 2, c - 2, "none", "#d1495b", 1.5);
     }
-  if (t.kind == task_kind::sudoku) {
-    for (int r = 0; r <= h; r += t.box_h) d.line(x, y + r * c, x + w * c, y + r * c, "#111", 2);
-    for (int k = 0; k <= w; k += t.box_w) d.line(x + k * c, y, x + k * c, y + h * c, "#111", 2);
+  if (t.box_h() > 0 && t.box_w() > 0) {
+    for (int r = 0; r <= h; r += t.box_h()) d.line(x, y + r * c, x + w * c, y + r * c, "#111", 2);
+    for (int k = 0; k <= w; k += t.box_w()) d.line(x + k * c, y, x + k * c, y + h * c, "#111", 2);
   } else {
     d.rect(x, y, w * c, h * c, "none", "#111", 1.5);
   }
 }
 
-inline std::string solve_svg(const task_shape& t, const solve_options& o, const std::vector<solved>& all) {
+inline std::string solve_svg(const task& t, const solve_options& o, const std::vector<solved>& all) {
   svg::document d;
-  const double g = t.kind == task_kind::sudoku ? 30.0 * t.side : 240.0, gap = 24, top = 36;
+  const double g = t.drawn_size(), gap = 24, top = 36;
   std::size_t cols = 2;
   for (const auto& s : all) cols = std::max(cols, 2 + (o.trajectory ? s.r.trajectory.size() : 0));
   double y = 10;
@@ -332,11 +288,11 @@ inline std::string solve_svg(const task_shape& t, const solve_options& o, const 
 template <class Model>
 int run_solve(const preset_entry& p, const solve_request& rq) {
   using clock = std::chrono::steady_clock;
-  const task_shape t = p.shape();
+  const task& t = p.task();
   if (rq.format != "text" && rq.format != "json" && rq.format != "svg")
     throw cli_error("--format must be text, json or svg, got " + rq.format);
   if (rq.steps < 0 || rq.min_steps < 1 || rq.vote < 0) throw cli_error("--steps, --min-steps and --vote must be positive");
-  if (rq.vote > 1 && t.kind == task_kind::arc)
+  if (rq.vote > 1 && !t.votes_on_augmentations())
     throw cli_error("--vote works for Sudoku and mazes; ARC votes over its dataset's augmentations in gtrm eval");
   const auto puzzles = collect_puzzles(t, rq);
 
@@ -352,17 +308,16 @@ int run_solve(const preset_entry& p, const solve_request& rq) {
                   .puzzle_id = rq.puzzle_id};
   std::vector<solved> all;
   const auto finish = [&](solved s) {
-    s.valid = check_answer(t, s.in.tokens, s.r.prediction);
+    s.valid = t.check(s.in.tokens, s.r.prediction);
     if (s.in.answer) s.correct = *s.in.answer == s.r.prediction;
     all.push_back(std::move(s));
   };
   if (rq.vote > 1) {
-    const auto augs = t.kind == task_kind::sudoku ? sudoku_augmentations(t.side, t.box_h, t.box_w, rq.vote, rq.seed)
-                                                  : dihedral_augmentations(t.side, t.vocab, rq.vote);
+    const auto augs = t.augmentations(rq.vote, rq.seed);
     for (const auto& in : puzzles) {
       const auto s0 = clock::now();
       const auto accept = [&](std::span<const std::int32_t> pred) {
-        return check_answer(t, in.tokens, std::vector<std::int32_t>(pred.begin(), pred.end())).value_or(true);
+        return t.check(in.tokens, std::vector<std::int32_t>(pred.begin(), pred.end())).value_or(true);
       };
       auto v = solve_voting(m, in.tokens, augs, o, accept);
       solved s{in, std::move(v.best), {}, {}, v.versions, v.ranking.front().votes, static_cast<int>(v.ranking.size()), 0};

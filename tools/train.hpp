@@ -407,7 +407,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
     io::safetensors_writer w;
     io::add_state_dict(eval_model, w);
     w.metadata(meta_preset, p.name);
-    w.metadata(meta_task, p.shape().name());
+    w.metadata(meta_task, p.task().name());
     w.metadata(meta_version, GTRM_VERSION);
     w.metadata("gtrm.created", now_utc_iso8601());
     w.metadata("train.step", std::to_string(tr.step()));

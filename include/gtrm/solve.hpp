@@ -10,8 +10,8 @@
 //   max_steps above max_act_steps simply keeps carrying: more recursion than the model was trained with.
 // confidence = sigmoid(q_halt) of the step a row stopped at: the model's own estimate that its answer is exact.
 //
-// Voting: a puzzle is solved in several symmetric versions (token_augmentation: a permutation of positions and a
-// relabelling of tokens, e.g. Sudoku digit/row/column shuffles or the 8 dihedral maze transforms); each prediction is
+// Voting: a puzzle is solved in several symmetric versions (tasks::token_augmentation: a permutation of positions and
+// a relabelling of tokens, which a task makes: Sudoku digit/row/column shuffles, the 8 dihedral maze transforms); each prediction is
 // mapped back and identical answers vote. The winner is the answer with most votes (an optional `accept` predicate,
 // e.g. "is a valid Sudoku", ranks accepted answers first), ties broken by mean confidence.
 //
@@ -32,6 +32,7 @@
 #include "core/grad_mode.hpp"
 #include "ops/activation.hpp"
 #include "policy/policies.hpp"
+#include "tasks/augmentation.hpp"
 
 namespace gtrm {
 
@@ -144,118 +145,9 @@ solve_result solve(const Model& m, std::span<const std::int32_t> puzzle, const s
 
 // ---- voting over symmetric versions of a puzzle ----
 
-// out[i] = token_map[in[source[i]]]; the inverse maps a prediction of the transformed puzzle back.
-struct token_augmentation {
-  std::vector<int> source;              // a permutation of 0..S-1
-  std::vector<std::int32_t> token_map;  // a permutation of 0..V-1
-
-  std::vector<std::int32_t> apply(std::span<const std::int32_t> in) const {
-    std::vector<std::int32_t> out(source.size());
-    for (std::size_t i = 0; i < source.size(); ++i) out[i] = map(in[static_cast<std::size_t>(source[i])]);
-    return out;
-  }
-  std::vector<std::int32_t> invert(std::span<const std::int32_t> pred) const {
-    std::vector<std::int32_t> inv(token_map.size());
-    for (std::size_t t = 0; t < token_map.size(); ++t) inv[static_cast<std::size_t>(token_map[t])] = static_cast<std::int32_t>(t);
-    std::vector<std::int32_t> out(source.size());
-    for (std::size_t i = 0; i < source.size(); ++i) {
-      const auto p = pred[i];
-      out[static_cast<std::size_t>(source[i])] = p >= 0 && static_cast<std::size_t>(p) < inv.size() ? inv[static_cast<std::size_t>(p)] : p;
-    }
-    return out;
-  }
-
- private:
-  std::int32_t map(std::int32_t t) const {
-    return t >= 0 && static_cast<std::size_t>(t) < token_map.size() ? token_map[static_cast<std::size_t>(t)] : t;
-  }
-};
-
-inline token_augmentation identity_augmentation(int seq, int vocab) {
-  token_augmentation a;
-  a.source.resize(static_cast<std::size_t>(seq));
-  a.token_map.resize(static_cast<std::size_t>(vocab));
-  std::iota(a.source.begin(), a.source.end(), 0);
-  std::iota(a.token_map.begin(), a.token_map.end(), 0);
-  return a;
-}
-
-// Validity-preserving shuffles of an n x n Sudoku with box_h x box_w boxes, in the reference's tokens (0 PAD, 1 blank,
-// 2..n+1 digits): digits relabelled, bands (box_h rows) and the rows inside each band permuted, stacks and the columns
-// inside them likewise, and, when the boxes are square, a transpose. `count` versions, the identity first; seeded.
-inline std::vector<token_augmentation> sudoku_augmentations(int n, int box_h, int box_w, int count, std::uint64_t seed) {
-  if (n < 1 || box_h < 1 || box_w < 1 || n % box_h || n % box_w)
-    throw std::invalid_argument("sudoku_augmentations: boxes of " + std::to_string(box_h) + "x" + std::to_string(box_w) +
-                                " do not tile a " + std::to_string(n) + "x" + std::to_string(n) + " grid");
-  std::uint64_t state = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
-  const auto next = [&state](std::uint64_t bound) {  // splitmix64 modulo bound (the bias is far below 1e-15)
-    state += 0x9E3779B97F4A7C15ull;
-    std::uint64_t z = state;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    return static_cast<std::size_t>(z % bound);
-  };
-  const auto shuffled = [&](int k) {
-    std::vector<int> p(static_cast<std::size_t>(k));
-    std::iota(p.begin(), p.end(), 0);
-    for (std::size_t i = p.size(); i > 1; --i) std::swap(p[i - 1], p[next(i)]);
-    return p;
-  };
-  // rows: band order, then the row order inside each band
-  const auto line_order = [&](int block) {
-    const auto blocks = shuffled(n / block);
-    std::vector<int> lines;
-    for (int bk : blocks)
-      for (int r : shuffled(block)) lines.push_back(bk * block + r);
-    return lines;
-  };
-  std::vector<token_augmentation> out;
-  out.push_back(identity_augmentation(n * n, n + 2));
-  for (int k = 1; k < count; ++k) {
-    token_augmentation a;
-    const auto rows = line_order(box_h), cols = line_order(box_w);
-    const bool transpose = box_h == box_w && next(2) == 1;
-    a.source.resize(static_cast<std::size_t>(n * n));
-    for (int r = 0; r < n; ++r)
-      for (int c = 0; c < n; ++c) {
-        const int sr = rows[static_cast<std::size_t>(r)], sc = cols[static_cast<std::size_t>(c)];
-        a.source[static_cast<std::size_t>(r * n + c)] = transpose ? sc * n + sr : sr * n + sc;
-      }
-    const auto digits = shuffled(n);
-    a.token_map = {0, 1};
-    for (int d = 0; d < n; ++d) a.token_map.push_back(digits[static_cast<std::size_t>(d)] + 2);
-    out.push_back(std::move(a));
-  }
-  return out;
-}
-
-// The 8 dihedral transforms of a side x side grid (tokens unchanged), in the reference's numbering
-// (data/dihedral.hpp): 0 identity, 1-3 rotations, 4 fliplr, 5 flipud, 6 transpose, 7 anti-transpose.
-inline std::vector<token_augmentation> dihedral_augmentations(int side, int vocab, int count = 8) {
-  std::vector<token_augmentation> out;
-  const int n = side;
-  for (int t = 0; t < std::min(count, 8); ++t) {
-    token_augmentation a = identity_augmentation(n * n, vocab);
-    for (int i = 0; i < n; ++i)
-      for (int j = 0; j < n; ++j) {
-        int r = i, c = j;
-        switch (t) {
-          case 1: r = j; c = n - 1 - i; break;
-          case 2: r = n - 1 - i; c = n - 1 - j; break;
-          case 3: r = n - 1 - j; c = i; break;
-          case 4: c = n - 1 - j; break;
-          case 5: r = n - 1 - i; break;
-          case 6: r = j; c = i; break;
-          case 7: r = n - 1 - j; c = n - 1 - i; break;
-          default: break;
-        }
-        a.source[static_cast<std::size_t>(i * n + j)] = r * n + c;
-      }
-    out.push_back(std::move(a));
-  }
-  return out;
-}
+// The versions come from a task (tasks/task.hpp: task::augmentations), e.g. tasks::sudoku_augmentations or
+// tasks::dihedral_augmentations.
+using tasks::token_augmentation;
 
 struct vote_candidate {
   std::vector<std::int32_t> prediction;  // in the original puzzle's frame

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -127,44 +128,52 @@ inline std::vector<puzzle> read_csv(const std::filesystem::path& file, const rea
   return out;
 }
 
-// One random relabelling of the grid that keeps every Sudoku valid (§5.1). mapping[i] is the source cell of cell i
-// after the optional transpose; digit_map[0] = 0 keeps blanks blank.
-struct shuffle_plan {
-  std::array<std::uint8_t, 10> digit_map{};
+// One random relabelling of an n x n grid with box_h x box_w boxes that keeps every Sudoku valid (§5.1): digits
+// relabelled (digit_map[0] = 0 keeps blanks blank), bands of box_h rows and the rows inside each band permuted,
+// stacks and their columns likewise, and, for square boxes, an optional transpose first. Cell i of the result is
+// cell source_cell(i) of the input. The dataset builders (9x9) and test-time voting (any size, tasks/sudoku/) share it.
+struct grid_shuffle {
+  int n = 9;
+  std::vector<int> digit_map;       // n + 1 entries
   bool transpose = false;
-  std::array<std::uint8_t, 9> row_perm{}, col_perm{};
-  std::array<std::uint8_t, 81> mapping{};
+  std::vector<int> row_perm, col_perm;
+
+  int source_cell(int i) const {
+    const int src = row_perm[static_cast<std::size_t>(i / n)] * n + col_perm[static_cast<std::size_t>(i % n)];
+    return transpose ? (src % n) * n + src / n : src;
+  }
 };
 
-// Draws a plan exactly as shuffle_sudoku does: permutation(1..9), rand() < 0.5, bands, a row permutation per band,
-// stacks, a column permutation per stack.
-inline shuffle_plan draw_shuffle(numpy_random& rng) {
-  using u8 = std::uint8_t;
-  shuffle_plan p;
-  const auto digits = rng.permutation(9);
-  for (std::size_t i = 0; i < 9; ++i) p.digit_map[i + 1] = static_cast<u8>(digits[i] + 1);
-  p.transpose = numpy_rand(rng) < 0.5;
-  const auto perm3x3 = [&](std::array<u8, 9>& out) {  // outer permutation, then one inner per block
-    const auto outer = rng.permutation(3);
-    for (std::size_t b = 0; b < 3; ++b) {
-      const auto inner = rng.permutation(3);
-      for (std::size_t k = 0; k < 3; ++k) out[b * 3 + k] = static_cast<u8>(outer[b] * 3 + inner[k]);
-    }
+// Draws a plan exactly as the reference's shuffle_sudoku does for 9x9: permutation(1..n), rand() < 0.5 (square
+// boxes only), the band order, a row permutation per band, the stack order, a column permutation per stack.
+inline grid_shuffle draw_grid_shuffle(numpy_random& rng, int n, int box_h, int box_w) {
+  if (n < 1 || box_h < 1 || box_w < 1 || n % box_h || n % box_w)
+    throw std::invalid_argument("sudoku shuffle: boxes of " + std::to_string(box_h) + "x" + std::to_string(box_w) +
+                                " do not tile a " + std::to_string(n) + "x" + std::to_string(n) + " grid");
+  grid_shuffle p;
+  p.n = n;
+  const auto digits = rng.permutation(n);
+  p.digit_map.assign(static_cast<std::size_t>(n) + 1, 0);
+  for (int i = 0; i < n; ++i) p.digit_map[static_cast<std::size_t>(i) + 1] = digits[static_cast<std::size_t>(i)] + 1;
+  p.transpose = box_h == box_w && numpy_rand(rng) < 0.5;
+  const auto lines = [&](int block) {  // outer permutation, then one inner per block
+    std::vector<int> out;
+    for (int b : rng.permutation(n / block))
+      for (int k : rng.permutation(block)) out.push_back(b * block + k);
+    return out;
   };
-  perm3x3(p.row_perm);
-  perm3x3(p.col_perm);
-  for (std::size_t i = 0; i < 81; ++i) p.mapping[i] = static_cast<u8>(p.row_perm[i / 9] * 9 + p.col_perm[i % 9]);
+  p.row_perm = lines(box_h);
+  p.col_perm = lines(box_w);
   return p;
 }
 
-// new = digit_map[(transpose ? x.T : x).flatten()[mapping]] on digits 0..9.
-inline std::array<std::uint8_t, 81> apply_shuffle(const shuffle_plan& p, const std::array<std::uint8_t, 81>& x) {
+inline grid_shuffle draw_shuffle(numpy_random& rng) { return draw_grid_shuffle(rng, 9, 3, 3); }
+
+// new[i] = digit_map[x[source_cell(i)]] on digits 0..n.
+inline std::array<std::uint8_t, 81> apply_shuffle(const grid_shuffle& p, const std::array<std::uint8_t, 81>& x) {
   std::array<std::uint8_t, 81> out{};
-  for (std::size_t i = 0; i < 81; ++i) {
-    const std::size_t src = p.mapping[i];
-    const std::size_t cell = p.transpose ? (src % 9) * 9 + src / 9 : src;
-    out[i] = p.digit_map[x[cell]];
-  }
+  for (int i = 0; i < 81; ++i)
+    out[static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(p.digit_map[x[static_cast<std::size_t>(p.source_cell(i))]]);
   return out;
 }
 

@@ -119,11 +119,23 @@ struct cpu {
     }
     Eigen::Map<const mat, 0, stride> A(a, ta == trans::no ? m : k, ta == trans::no ? k : m, stride(lda));
     Eigen::Map<const mat, 0, stride> B(b, tb == trans::no ? k : n, tb == trans::no ? n : k, stride(ldb));
+#if defined(GTRM_CPU_OPENBLAS)
+    // With OpenBLAS, Eigen only takes what BLAS cannot (other scalar types, sizes past int, a pthreads OpenBLAS
+    // inside a parallel region): its coefficient-wise lazy product there, so that Eigen's packed GEMM kernels are
+    // not compiled into a program that never runs them (under -march=native GCC 12 warns ~130 times about them).
+    constexpr bool lazy = std::is_same_v<T, float> || std::is_same_v<T, double>;
+#else
+    constexpr bool lazy = false;
+#endif
     auto run = [&](const auto& opA, const auto& opB) {
-      if (beta == T(0)) C.noalias() = alpha * opA * opB;
+      const auto product = [&] {
+        if constexpr (lazy) return alpha * opA.lazyProduct(opB);
+        else return alpha * opA * opB;
+      };
+      if (beta == T(0)) C.noalias() = product();
       else {
         if (beta != T(1)) C *= beta;
-        C.noalias() += alpha * opA * opB;
+        C.noalias() += product();
       }
     };
     if (ta == trans::no && tb == trans::no) run(A, B);

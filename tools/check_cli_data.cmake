@@ -1,6 +1,9 @@
-# Command-line checks for gtrm-data: --help everywhere exits 0; bad input gives exactly one line on stderr and exit
-# code 1; a good build exits 0 and leaves a complete dataset. Run by ctest with -DEXE=<gtrm-data> -DDATA=<tests/data>
-# -DWORK=<scratch directory> [-DSHARED=<../shared/data>; its checks are skipped when that folder is absent].
+# `gtrm data` on the command line: --help everywhere exits 0; bad input gives exactly one line on stderr, exit code 1
+# for a failed build and 2 for a command-line usage error (whose message ends "(see --help)"); a good build exits 0
+# and leaves a complete dataset, byte for byte as the reference builders' where tests/data/reference_builds has them.
+#   -DGTRM=<gtrm> -DWORK=<scratch> -DSOURCE=<source tree> [-DSHARED=<folder holding trm-kaggle-combined/>; its checks
+#   are skipped when that folder is absent]
+set(DATA ${SOURCE}/tests/data)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 file(WRITE ${WORK}/bad.csv "source,question,answer,rating\nx,123,456,1\n")
@@ -10,7 +13,7 @@ list(GET good_rows 2 good2)
 file(WRITE ${WORK}/mixed.csv "source,question,answer,rating\nx,123,456,1\n${good1}\n${good2}\n")
 
 function(expect name rc_want)
-  execute_process(COMMAND ${EXE} ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  execute_process(COMMAND ${GTRM} data ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL rc_want)
     message(FATAL_ERROR "${name}: exit code ${rc}, expected ${rc_want}\nstdout: ${out}\nstderr: ${err}")
   endif()
@@ -18,13 +21,24 @@ function(expect name rc_want)
   set(last_err "${err}" PARENT_SCOPE)
 endfunction()
 
-function(expect_one_line_error name pattern)
-  expect(${name} 1 ${ARGN})
+function(expect_one_line_error_rc name rc_want pattern)
+  expect(${name} ${rc_want} ${ARGN})
   string(REGEX MATCHALL "\n" lines "${last_err}")
   list(LENGTH lines n)
-  if(NOT n EQUAL 1 OR NOT last_err MATCHES "^gtrm-data: error: " OR NOT last_err MATCHES "${pattern}")
-    message(FATAL_ERROR "${name}: expected one line 'gtrm-data: error: ...${pattern}...', got:\n${last_err}")
+  if(NOT n EQUAL 1 OR NOT last_err MATCHES "^gtrm: error: " OR NOT last_err MATCHES "${pattern}")
+    message(FATAL_ERROR "${name}: expected one line 'gtrm: error: ...${pattern}...', got:\n${last_err}")
   endif()
+  if(rc_want EQUAL 2 AND NOT last_err MATCHES "\\(see --help\\)\n$")
+    message(FATAL_ERROR "${name}: a usage error's line should end '(see --help)', got:\n${last_err}")
+  endif()
+endfunction()
+# A failed build: exit code 1.
+function(expect_one_line_error name pattern)
+  expect_one_line_error_rc(${name} 1 "${pattern}" ${ARGN})
+endfunction()
+# A command-line usage error found while parsing (missing subcommand, a flag's check): exit code 2.
+function(expect_usage_error name pattern)
+  expect_one_line_error_rc(${name} 2 "${pattern}" ${ARGN})
 endfunction()
 
 foreach(sub "" "sudoku" "maze" "arc" "generate" "generate;sudoku" "generate;maze")
@@ -34,13 +48,13 @@ foreach(sub "" "sudoku" "maze" "arc" "generate" "generate;sudoku" "generate;maze
   endif()
 endforeach()
 
-expect_one_line_error("no subcommand" "subcommand")
-expect_one_line_error("missing CSV" "train-csv" sudoku --output-dir ${WORK}/x --train-csv ${WORK}/nope.csv)
+expect_usage_error("no subcommand" "subcommand")
+expect_usage_error("missing CSV" "train-csv" sudoku --output-dir ${WORK}/x --train-csv ${WORK}/nope.csv)
 expect_one_line_error("bad row" "bad.csv:2: question has 3 characters"
                       sudoku --output-dir ${WORK}/x --train-csv ${WORK}/bad.csv --test-csv ${WORK}/bad.csv)
 expect_one_line_error("bad maze row" "bad.csv:2: question length 3 is not a square grid"
                       maze --output-dir ${WORK}/x --train-csv ${WORK}/bad.csv)
-expect_one_line_error("bad size" "size" generate sudoku --output-dir ${WORK}/x --size 5)
+expect_usage_error("bad size" "size" generate sudoku --output-dir ${WORK}/x --size 5)
 expect_one_line_error("unreachable givens" "givens" generate sudoku --output-dir ${WORK}/x --size 4 --givens 99)
 if(EXISTS ${WORK}/x)
   message(FATAL_ERROR "a failed build left ${WORK}/x behind")
@@ -109,16 +123,16 @@ file(WRITE ${WORK}/arc-bad/training/cccc0001.json
      "{\"train\": [{\"input\": [[1, 2], [3]], \"output\": [[1]]}], \"test\": [{\"input\": [[1]], \"output\": [[1]]}]}")
 
 expect_one_line_error("arc: no source" "has no source" arc --output-dir ${WORK}/x --subsets training)
-expect_one_line_error("arc: dir and prefix" "excludes" arc --output-dir ${WORK}/x --input-dir ${TINY}
-                      --input-file-prefix ${TINY}/combined/tiny)
+expect_usage_error("arc: dir and prefix" "excludes" arc --output-dir ${WORK}/x --input-dir ${TINY}
+                   --input-file-prefix ${TINY}/combined/tiny)
 expect_one_line_error("arc: missing subset" "subset 'nope': no such folder"
                       arc --output-dir ${WORK}/x --input-dir ${TINY} --subsets training,nope)
 expect_one_line_error("arc: missing combined file" "tiny_nope_challenges.json: subset 'nope': no such file"
                       arc --output-dir ${WORK}/x --input-file-prefix ${TINY}/combined/tiny --subsets nope)
-expect_one_line_error("arc: negative --num-aug" "num-aug"
-                      arc --output-dir ${WORK}/x --input-dir ${TINY} --num-aug -1)
-expect_one_line_error("arc: --puzzle-identifiers-start 0" "puzzle-identifiers-start"
-                      arc --output-dir ${WORK}/x --input-dir ${TINY} --puzzle-identifiers-start 0)
+expect_usage_error("arc: negative --num-aug" "num-aug"
+                   arc --output-dir ${WORK}/x --input-dir ${TINY} --num-aug -1)
+expect_usage_error("arc: --puzzle-identifiers-start 0" "puzzle-identifiers-start"
+                   arc --output-dir ${WORK}/x --input-dir ${TINY} --puzzle-identifiers-start 0)
 expect_one_line_error("arc: ragged grid" "cccc0001.json: task cccc0001: train pair 0 input: ragged grid"
                       arc --output-dir ${WORK}/x --input-dir ${WORK}/arc-bad --subsets training --num-aug 2)
 if(EXISTS ${WORK}/x)
