@@ -46,18 +46,7 @@ using all = sudoku_gated<gate::all<gate::context_channel, hw, gate::recurrent<tr
 
 // FLOPs of the gates per application of f, per example (VARIANTS.md §1.5).
 template <class M>
-constexpr double gate_flops_per_call() {
-  constexpr double L = M::L, H = M::D, nh = M::num_heads, layers = M::layers;
-  constexpr auto g = M::gates;
-  double f = 0;
-  if (g.context == 1) f += L * H;
-  if (g.context == 2) f += 2 * L * H * H;
-  if (g.attention == 1) f += layers * 2 * L * H * nh;
-  if (g.attention == 2) f += layers * 2 * L * H * H;
-  if (g.recurrent == 1) f += 6 * L * H * H;
-  if (g.recurrent == 2) f += 12 * L * H * H;
-  return f;
-}
+constexpr double gate_flops_per_call() { return M::gate_flops_per_call(); }  // declared by each gate (model/gates/)
 
 template <class M>
 struct step_cost {
