@@ -1,4 +1,4 @@
-// The GTRM gates (VARIANTS.md §1, §2; model/gates.hpp): gradchecks in double with grad::full_bptt for every
+// The GTRM gates (VARIANTS.md §1, §2; one header per gate in model/gates/): gradchecks in double with grad::full_bptt for every
 // gate and for compositions; the truncated gradient with gates equals full back-propagation through the last
 // cycle from the detached carry; every gate in its saturated/neutral limit reproduces the plain TRM (which
 // also checks the [Q | G | K | V] column layout); documented initial values; parameter counts equal the

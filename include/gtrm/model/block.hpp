@@ -4,10 +4,10 @@
 // All activations are (N, D) with N = B·L rows. `block_saved` is what backward needs (the tape holds one
 // per layer per recorded application); `block_scratch` is shared by every block and overwritten.
 //
-// Attention output gate (S::G > 0, VARIANTS.md §1.2): qkv_proj has 3D + G output rows laid out
-// [Q (D) | G | K (D) | V (D)] as GTRM's GatedAttentionQwenStyle, so a checkpoint maps one to one. The gate
-// logits come from the block input (the same tensor as Q, K, V); the attention output is multiplied by their
-// sigmoid (per head for G = heads, per channel for G = D) before o_proj. With G = 0 the code is the plain block.
+// Attention output gate (site::attn_out, model/gates/attention_output.hpp): the site's op declares G logits per
+// token; qkv_proj then has 3D + G output rows laid out [Q (D) | G | K (D) | V (D)] as GTRM's
+// GatedAttentionQwenStyle, so a checkpoint maps one to one. The gate logits come from the block input (the same
+// tensor as Q, K, V); the op gates the attention output before o_proj. With G = 0 the code is the plain block.
 #pragma once
 #include "../core/arena.hpp"
 #include "../core/view.hpp"
@@ -18,23 +18,25 @@
 #include "../ops/rope.hpp"
 #include "../ops/swiglu.hpp"
 #include "../ops/token_mlp.hpp"
-#include "gates.hpp"
+#include "gates/site.hpp"
 
 namespace gtrm {
 
 // The compile-time shape of a block.
-template <int L_, int D_, int Heads_, int I_, int It_, bool Attention_, bool Rope_, int G_ = 0>
+// AttnGate: the op at site::attn_out (gate::no_attn_out: none); it declares `logits`, G.
+template <int L_, int D_, int Heads_, int I_, int It_, bool Attention_, bool Rope_,
+          class AttnGate = gate::no_attn_out<void>>
 struct block_shape {
   static constexpr int L = L_, D = D_, heads = Heads_, head_dim = Heads_ > 0 ? D_ / Heads_ : 2;  // 2: unused tables
   static constexpr int I = I_, It = It_;
   static constexpr bool attention = Attention_, rope = Rope_;
   static constexpr int heads_or_1 = Heads_ > 0 ? Heads_ : 1;
-  static constexpr int G = G_;                       // attention-gate logits per token: 0, heads or D
-  static constexpr bool gated = G_ > 0;
-  static constexpr int G_or_1 = G_ > 0 ? G_ : 1;
-  static constexpr int qkv_rows = 3 * D_ + G_;
-  static_assert(G_ == 0 || (Attention_ && (G_ == Heads_ || G_ == D_)),
-                "an attention gate needs the attention mixer and one logit per head or per channel");
+  using attn_gate = AttnGate;
+  static constexpr int G = AttnGate::logits;         // attention-gate logits per token: 0, heads or D
+  static constexpr bool gated = G > 0;
+  static constexpr int G_or_1 = G > 0 ? G : 1;
+  static constexpr int qkv_rows = 3 * D_ + G;
+  static_assert(G == 0 || Attention_, "an attention gate needs the attention mixer");
 };
 
 // Weights of one block, as views into the flat parameter buffer (or its gradient).
@@ -174,7 +176,7 @@ void block_forward(const Be& be, const block_weights<const T, S>& w, cview<T, S:
     if constexpr (S::rope) ops::rope_apply<S::L, S::heads, S::head_dim>(be, sv.qkv, rope_cos, rope_sin);
     ops::attention_forward<S::L, S::heads, S::head_dim, Be, T>(be, sv.qkv, sv.o, sv.lse);
     if constexpr (S::gated) {
-      gates::attention_gate_forward<S::heads, S::head_dim, S::G>(be, cview<T, D>(sv.o), sv.gs, sc.og);
+      S::attn_gate::forward(be, cview<T, D>(sv.o), sv.gs, sc.og);
       ops::linear_forward<Be, T, D, D>(be, sc.og, w.o, sc.t0);
     } else {
       ops::linear_forward<Be, T, D, D>(be, sv.o, w.o, sc.t0);
@@ -209,15 +211,9 @@ void block_backward(const Be& be, const block_weights<const T, S>& w, const bloc
     ops::fill<Be, T, D>(be, d_o, T(0));
     if constexpr (S::gated) {
       // o_proj saw o ⊙ s: recompute it, then d_o ⊙ s and the gate logits' gradient
-      be.parallel_for(sv.o.rows(), [&](index_t r) {
-        const T* a = sv.o.row(r);
-        const T* s = sv.gs.row(r);
-        T* y = sc.og.row(r);
-        for (int c = 0; c < D; ++c) y[c] = a[c] * s[S::G == D ? c : c / S::head_dim];
-      });
+      S::attn_gate::apply(be, cview<T, D>(sv.o), cview<T, S::G>(sv.gs), sc.og);
       ops::linear_backward<Be, T, D, D>(be, sc.og, w.o, dr, d_o, dw.o);
-      gates::attention_gate_backward<S::heads, S::head_dim, S::G>(be, cview<T, D>(sv.o), cview<T, S::G>(sv.gs), d_o,
-                                                                  sc.dgs);
+      S::attn_gate::backward(be, cview<T, D>(sv.o), cview<T, S::G>(sv.gs), d_o, sc.dgs);
     } else {
       ops::linear_backward<Be, T, D, D>(be, sv.o, w.o, dr, d_o, dw.o);
     }

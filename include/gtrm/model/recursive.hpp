@@ -12,12 +12,10 @@
 //   arch::trm              one network `L_level`, T·(n+1) applications: n z_L updates then one z_H update, T times
 //   arch::hrm<HL>          as trm, but z_H updates use a second network `H_level` of HL blocks (HRM, §7)
 //   arch::transformer      one network `H_level`, one application per ACT step, z_H = f(z_H + x)
-// Gate (gate::set_of<Gate>) changes an application (VARIANTS.md §1; ops in gates.hpp), TRM arch only:
-//   context gate      h = z + s ⊙ u          scalar s = σ(g_k), k = call index in the cycle; or s = σ(z W_cᵀ + b_c)
-//   attention gate    inside every block (block.hpp)
-//   recurrent gate    z ← (1−u_g)⊙(r⊙z) + u_g⊙z̃ with u_g, r from [z ; z̃ ; ctx], one cell per state:
-//                     ctx = z_H + mean_tokens(x) for z_L, ctx = z_L (the new one) for z_H
-// With gate::none every line above is the plain TRM's, operation for operation (bit-identical results).
+// Gate changes an application at three sites (VARIANTS.md §1; model/gates/site.hpp; one header per gate under
+// model/gates/), TRM arch only: the input injection h = z + u, the attention output inside every block, and
+// the state update z ← z̃. The model asks each site's op (model/schedule.hpp); an empty site's op is the plain
+// TRM's line above, operation for operation (bit-identical results).
 // Mixer mixer::latent_meta<Inner, cfg> (LMA, VARIANTS.md §3; lma.hpp) runs all of the above in a latent
 // sequence: x is encoded once per ACT step from the token-level embedding (Lt = P + S rows of Dt = hidden)
 // to L rows of D = cfg.width, the states, H_init/L_init and blocks live at (L, D), and the final z_H is
@@ -49,6 +47,7 @@
 #include "../policy/policies.hpp"
 #include "block.hpp"
 #include "gates.hpp"
+#include "schedule.hpp"
 #include "init.hpp"
 #include "lma.hpp"
 #include "token_io.hpp"
@@ -101,10 +100,6 @@ class recursive_model {
   using position = typename Mixer::position;
   static constexpr dims dims_v = Dims;
   static constexpr cycles cycles_v = Cycles;
-  static constexpr gate::gate_set gates = gate::set_of<Gate>;
-  static_assert(!gates.duplicate, "gate::all<...> names two gates of the same kind (context, attention or recurrent)");
-  static_assert(!gates.any() || std::is_same_v<Arch, arch::trm>, "the GTRM gates are defined for the TRM architecture only");
-  static_assert(gates.attention == 0 || Mixer::is_attention, "gate::attention needs the attention mixer (mixer::attention)");
 
   static constexpr int V = Dims.vocab, S = Dims.seq, P = Dims.prefix();
   static constexpr int Lt = P + S, Dt = Dims.hidden;         // token level: embedding and heads
@@ -132,7 +127,16 @@ class recursive_model {
   static constexpr int It = attention ? 1 : swiglu_intermediate(L, Dims.expansion);
   static constexpr bool rope = attention && std::is_same_v<position, pos::rope>;
   static constexpr bool learned_pos = std::is_same_v<position, pos::learned>;
-  static constexpr int attn_gate_cols = gates.attention == 1 ? num_heads : gates.attention == 2 ? D : 0;
+
+  // ---- gates: one op per site (model/gates/site.hpp) ----
+  using gate_context = gate::context<T, Backend, L, D, num_heads, Cycles.l + 1>;
+  using inject_gate = gate::site_op<gate::site::inject, Gate, gate_context>;
+  using attn_gate = gate::site_op<gate::site::attn_out, Gate, gate_context>;
+  using update_gate = gate::site_op<gate::site::update, Gate, gate_context>;
+  static constexpr bool gated = inject_gate::active || attn_gate::active || update_gate::active;
+  static_assert(!gated || std::is_same_v<Arch, arch::trm>, "the GTRM gates are defined for the TRM architecture only");
+  static_assert(!attn_gate::active || Mixer::is_attention, "gate::attention needs the attention mixer (mixer::attention)");
+  static constexpr int attn_gate_cols = attn_gate::logits;   // extra qkv_proj rows [Q | G | K | V]
 
   // ---- networks and schedule ----
   static constexpr bool recursive = Arch::recursive;
@@ -148,7 +152,11 @@ class recursive_model {
   static constexpr int call_index(int k) { return recursive ? k % (Cycles.l + 1) : 0; }  // k within its cycle
   static constexpr int net_of(int k) { return nets == 2 && !updates_h(k) ? 1 : 0; }
 
-  using shape = block_shape<L, D, num_heads, I, It, attention, rope, attn_gate_cols>;
+  using shape = block_shape<L, D, num_heads, I, It, attention, rope, attn_gate>;
+  // FLOPs of the gates per application of the schedule, per sample (attention gates: every block of L_level)
+  static constexpr double gate_flops_per_call() {
+    return inject_gate::forward_flops + layers * attn_gate::forward_flops + update_gate::forward_flops;
+  }
 
   // ---- parameter layout: the reference state_dict names (ACTLossHead's `model.` prefix included) ----
   static constexpr int idx_embed = 0, idx_lm = 1, idx_qw = 2, idx_qb = 3, idx_pos = 4;
@@ -158,14 +166,13 @@ class recursive_model {
     return idx_layer0 + per_layer * ((nets == 2 && net == 1 ? Arch::h_layers : 0) + layer);
   }
   static constexpr int idx_gate0 = idx_layer0 + per_layer * total_layers;
-  static constexpr int idx_ctx = idx_gate0;                                      // injection_gates | context_gate W, b
-  static constexpr int idx_rec = idx_gate0 + (gates.context == 1 ? 1 : gates.context == 2 ? 2 : 0);
-  static constexpr int rec_tensors = gates.recurrent == 2 ? 4 : 2;               // per cell: W_u, b_u[, W_r, b_r]
-  static constexpr int rec_index(int cell) { return idx_rec + cell * rec_tensors; }  // cell 0 = z_L, 1 = z_H
-  static constexpr int idx_lma = rec_index(gates.recurrent ? 2 : 0);          // E_chunk W, b [, E_resid W, b], decoder
+  static constexpr int idx_inject = idx_gate0;                            // the injection gate's tensors
+  static constexpr int idx_ctx = idx_inject;
+  static constexpr int idx_update = idx_inject + inject_gate::tensors;    // the update gate's tensors
+  static constexpr int idx_lma = idx_update + update_gate::tensors;       // E_chunk W, b [, E_resid W, b], decoder
   static constexpr int idx_lma_dec = idx_lma + (lma_cfg.residual ? 4 : 2);
   static constexpr auto make_layout() {
-    param_layout<5 + per_layer * total_layers + 16> l;
+    param_layout<5 + per_layer * total_layers + inject_gate::tensors + update_gate::tensors + 6> l;
     l.add("model.inner.embed_tokens.embedding_weight", V, Dt);
     l.add("model.inner.lm_head.weight", V, Dt);
     l.add("model.inner.q_head.weight", 2, Dt);
@@ -186,21 +193,8 @@ class recursive_model {
         l.add(nm.down, D, I, i);
       }
     }
-    if (gates.context == 1) l.add_vector("model.inner.L_level.injection_gates", Cycles.l + 1);
-    if (gates.context == 2) {
-      l.add("model.inner.L_level.context_gate.weight", D, D);
-      l.add_vector("model.inner.L_level.context_gate.bias", D);
-    }
-    if (gates.recurrent) {
-      for (int cell = 0; cell < 2; ++cell) {
-        l.add(cell == 0 ? "model.inner.z_L_recurrence_gate.update_gate.weight" : "model.inner.z_H_recurrence_gate.update_gate.weight", D, 3 * D);
-        l.add_vector(cell == 0 ? "model.inner.z_L_recurrence_gate.update_gate.bias" : "model.inner.z_H_recurrence_gate.update_gate.bias", D);
-        if (gates.recurrent == 2) {
-          l.add(cell == 0 ? "model.inner.z_L_recurrence_gate.reset_gate.weight" : "model.inner.z_H_recurrence_gate.reset_gate.weight", D, 3 * D);
-          l.add_vector(cell == 0 ? "model.inner.z_L_recurrence_gate.reset_gate.bias" : "model.inner.z_H_recurrence_gate.reset_gate.bias", D);
-        }
-      }
-    }
+    inject_gate::add_params(l);
+    update_gate::add_params(l);
     if (latent) {
       l.add("model.inner.lma.chunk_encoder.weight", D, C);
       l.add_vector("model.inner.lma.chunk_encoder.bias", D);
@@ -238,10 +232,10 @@ class recursive_model {
   }
 
   // The reference initialisation (§1.3), seeded: trunc-normal weights with std 1/sqrt(fan_in), q_head
-  // weight 0 and bias −5, puzzle table 0, H_init/L_init trunc-normal std 1. Gates as their sources do:
-  // injection_gates 2.0; context_gate weight 0, bias 2.0; recurrence update bias 0, reset bias 1.0 (weights
-  // trunc-normal 1/sqrt(3D)); attention-gate rows of qkv_proj as the rest of qkv_proj. LMA: weights
-  // trunc-normal 1/sqrt(fan_in), biases 0 (a choice; nn.Linear would draw them uniformly).
+  // weight 0 and bias −5, puzzle table 0, H_init/L_init trunc-normal std 1. Each gate initialises its own
+  // tensors as its source does (model/gates/), in layout order, from the same generator; attention-gate rows of
+  // qkv_proj as the rest of qkv_proj. LMA: weights trunc-normal 1/sqrt(fan_in), biases 0 (a choice; nn.Linear
+  // would draw them uniformly).
   void init(std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     params_.zero();
@@ -251,17 +245,10 @@ class recursive_model {
       const int idx = static_cast<int>(i);
       if (idx == idx_qw) continue;                                                   // zeros
       if (idx == idx_qb) { std::fill(p.begin(), p.end(), T(-5)); continue; }
-      if (idx >= idx_gate0) {
-        if (gates.context == 1 && idx == idx_ctx) { std::fill(p.begin(), p.end(), T(2)); continue; }
-        if (gates.context == 2 && idx == idx_ctx) continue;                          // weight 0
-        if (gates.context == 2 && idx == idx_ctx + 1) { std::fill(p.begin(), p.end(), T(2)); continue; }
-        if (s.ndim == 1 && idx >= idx_lma) continue;                                 // LMA biases: 0
-        if (s.ndim == 1) {                                                           // recurrence biases
-          const bool reset = (idx - idx_rec) % rec_tensors == 3;
-          std::fill(p.begin(), p.end(), reset ? T(1) : T(0));
-          continue;
-        }
-      }
+      if (idx == idx_inject) inject_gate::init(gate_tensors<inject_gate>(params_.data(), idx_inject), rng);
+      if (idx == idx_update) update_gate::init(gate_tensors<update_gate>(params_.data(), idx_update), rng);
+      if (idx >= idx_gate0 && idx < idx_lma) continue;                               // the gates' own
+      if (s.ndim == 1) continue;                                                     // LMA biases: 0
       trunc_normal_fill(p, 1.0 / std::sqrt(static_cast<double>(s.cols)), rng);      // fan_in = cols
     }
     puzzle_table_.zero();
@@ -290,6 +277,14 @@ class recursive_model {
     return view<U, Cols>(base + layout[static_cast<std::size_t>(idx)].offset, layout[static_cast<std::size_t>(idx)].size() / Cols);
   }
 
+  // The tensors of the gate op G whose first tensor has layout index `first`, in the flat buffer `base`.
+  template <class G, class U>
+  static gate::tensors<U, G::tensors> gate_tensors(U* base, int first) {
+    gate::tensors<U, G::tensors> t;
+    for (int i = 0; i < G::tensors; ++i) t.at[i] = base + layout[static_cast<std::size_t>(first + i)].offset;
+    return t;
+  }
+
   template <class U>
   static block_weights<U, shape> block_views(U* base, int layer, int net = 0) {
     block_weights<U, shape> w{};
@@ -310,9 +305,8 @@ class recursive_model {
   struct application {
     view<T, D> h0;                                   // (N, D) the network input z + injection
     std::array<block_saved<T, shape>, max_layers> blocks;
-    view<T, D> z, u, s;                              // context gates: state before the update, injection, σ
-    view<T, 3 * D> cat;                              // recurrent gate: [z_prev ; z̃ ; ctx]
-    view<T, D> ug, rg;                               // recurrent gate: update and reset gates
+    typename inject_gate::saved inj;                 // what the sites' gates keep for backward
+    typename update_gate::saved upd;
     view<T, D> out(int net) const { return blocks[static_cast<std::size_t>(net_layers(net) - 1)].h2; }
   };
 
@@ -340,15 +334,15 @@ class recursive_model {
     std::array<application, recorded_apps> tape;
     application scratch_app;
     block_scratch<T, shape> sc;
-    view<T, D> dzH, dzL, dx, gA, gB;      // (N, D)
+    view<T, D> dzH, dzL, dx;              // (N, D)
+    std::array<view<T, D>, 2> dnet;       // (N, D) the network's backward, alternating per block
     view<T, Dt> dzt;                      // (B·S, Dt)
     // LMA (latent models only)
     view<T, C> z0, chunks;                // (B·L, C) encoder input chunks; decoder output chunks / their gradient
     view<T, D> enc_a, enc_b, zfin, genc;  // (B·L, D) E_chunk / E_resid outputs, final z_H, backward scratch
     view<T, Dt> ydec, dyd;                // (B·Lt, Dt) decoded z_H for the heads, its gradient
-    view<T, D> xbar, dxbar;               // (B, D) recurrent gate: token mean of x, and its gradient
-    view<T, D> gC, gD, gE, gF, gG;        // (N, D) gate backward scratch
-    view<T, 3 * D> dcat;                  // (N, 3D) recurrent gate backward scratch
+    typename inject_gate::work inj_work;  // the gates' scratch and per-step values
+    typename update_gate::work upd_work;
 
    private:
     void plan(arena& a, index_t b) {
@@ -375,7 +369,8 @@ class recursive_model {
       dq = a.take<T, 2>(b);
       local = a.take<T, E_cols>(b);
       dlocal = a.take<T, E_cols>(b);
-      if constexpr (gates.recurrent > 0) xbar = a.take<T, D>(b);
+      inj_work.take(a, b, with_tape_);
+      upd_work.take(a, b, with_tape_);
       take_app(a, scratch_app, n);
       sc.take(a, n);
       if (!with_tape_) return;
@@ -383,8 +378,8 @@ class recursive_model {
       dzH = a.take<T, D>(n);
       dzL = a.take<T, D>(n);
       dx = a.take<T, D>(n);
-      gA = a.take<T, D>(n);
-      gB = a.take<T, D>(n);
+      dnet[0] = a.take<T, D>(n);
+      dnet[1] = a.take<T, D>(n);
       dzt = a.take<T, Dt>(b * S);
       if constexpr (latent) {
         dxt = a.take<T, Dt>(b * Lt);
@@ -393,31 +388,12 @@ class recursive_model {
       } else {
         dxt = dx;
       }
-      if constexpr (gates.context > 0) gF = a.take<T, D>(n);
-      if constexpr (gates.context == 2) gG = a.take<T, D>(n);
-      if constexpr (gates.recurrent > 0) {
-        dxbar = a.take<T, D>(b);
-        gC = a.take<T, D>(n);
-        gD = a.take<T, D>(n);
-        gE = a.take<T, D>(n);
-        if constexpr (gates.context == 0) gF = a.take<T, D>(n);
-        if constexpr (gates.context != 2) gG = a.take<T, D>(n);
-        dcat = a.take<T, 3 * D>(n);
-      }
     }
     static void take_app(arena& a, application& app, index_t n) {
       app.h0 = a.take<T, D>(n);
       for (auto& blk : app.blocks) blk.take(a, n);
-      if constexpr (gates.context > 0) app.u = a.take<T, D>(n);
-      if constexpr (gates.context == 2) {
-        app.z = a.take<T, D>(n);
-        app.s = a.take<T, D>(n);
-      }
-      if constexpr (gates.recurrent > 0) {
-        app.cat = a.take<T, 3 * D>(n);
-        app.ug = a.take<T, D>(n);
-        if constexpr (gates.recurrent == 2) app.rg = a.take<T, D>(n);
-      }
+      app.inj.take(a, n);
+      app.upd.take(a, n);
     }
     index_t max_batch_;
     bool with_tape_;
@@ -434,10 +410,10 @@ class recursive_model {
     const index_t n = batch * L;
     token_io::embed(*this, ws, inputs, puzzle_ids, batch);
     if constexpr (latent) lma::encode(*this, ws, batch);
-    if constexpr (gates.recurrent > 0) token_mean(ws, batch);
+    update_gate::begin_forward(be_, ws.upd_work, ws.x.slice(0, n), batch);
     for (int k = 0; k < apps_per_step; ++k) {
       application& app = (Mode::records && k >= first_recorded) ? ws.tape[k - first_recorded] : ws.scratch_app;
-      apply(ws, app, k, z_h.slice(0, n), z_l.slice(0, n), batch);
+      schedule::apply(*this, ws, app, k, z_h.slice(0, n), z_l.slice(0, n));
     }
     if constexpr (latent) token_io::heads(*this, ws, lma::decode(*this, ws, z_h, batch), batch);
     else token_io::heads(*this, ws, z_h, batch);
@@ -456,20 +432,17 @@ class recursive_model {
     }
     ops::fill<Backend, T, D>(be_, dzl, T(0));
     ops::fill<Backend, T, D>(be_, dx, T(0));
-    if constexpr (gates.recurrent > 0) ops::fill<Backend, T, D>(be_, ws.dxbar.slice(0, batch), T(0));
+    update_gate::begin_backward(be_, ws.upd_work, batch);
     // the recorded applications, last first
-    for (int r = recorded_apps - 1; r >= 0; --r) apply_backward(ws, ws.tape[r], first_recorded + r, dzh, dzl, dx, batch);
-    if constexpr (gates.recurrent > 0) {  // x̄ = mean over the L rows of each sample: dx[b, l] += dx̄[b] / L
-      const T inv = T(1) / T(L);
-      be_.parallel_for(n, [&](index_t r) {
-        const T* s = ws.dxbar.row(r / L);
-        T* d = dx.row(r);
-        for (int c = 0; c < D; ++c) d[c] += s[c] * inv;
-      });
-    }
+    for (int r = recorded_apps - 1; r >= 0; --r)
+      schedule::apply_backward(*this, ws, ws.tape[r], first_recorded + r, dzh, dzl, dx, batch);
+    update_gate::end_backward(be_, ws.upd_work, dx, n);
     if constexpr (latent) lma::encode_backward(*this, ws, batch);
     token_io::embed_backward(*this, ws, inputs, batch);
   }
+
+  cview<T, head_dim> cos_table() const { return cview<T, head_dim>(rope_cos_.data(), L); }
+  cview<T, head_dim> sin_table() const { return cview<T, head_dim>(rope_sin_.data(), L); }
 
  private:
   void check_batch(const workspace& ws, index_t batch, const std::int32_t* inputs, const std::int32_t* puzzle_ids) const {
@@ -480,176 +453,6 @@ class recursive_model {
     if constexpr (E > 0) ops::check_token_ids(puzzle_ids, batch, static_cast<int>(num_puzzle_ids_), "model: puzzle identifier");
   }
 
-  cview<T, head_dim> cos_table() const { return cview<T, head_dim>(rope_cos_.data(), L); }
-  cview<T, head_dim> sin_table() const { return cview<T, head_dim>(rope_sin_.data(), L); }
-
-
-  // One application of the schedule (n = B·L rows of z_h, z_l).
-  void apply(workspace& ws, application& app, int k, view<T, D> z_h, view<T, D> z_l, index_t batch) const {
-    const index_t n = z_h.rows();
-    const bool uh = updates_h(k);
-    const int net = net_of(k);
-    const view<T, D> z = uh ? z_h : z_l, h0 = app.h0.slice(0, n), x = ws.x.slice(0, n);
-    if constexpr (gates.context == 0) {
-      if (!recursive) {        // transformer: z_H = f(z_H + x)
-        ops::add<Backend, T, D>(be_, z_h, x, h0);
-      } else if (!uh) {        // z_L = f(z_L + (z_H + x)); the reference adds z_H + x first
-        ops::add<Backend, T, D>(be_, z_h, x, ws.inj.slice(0, n));
-        ops::add<Backend, T, D>(be_, z_l, ws.inj.slice(0, n), h0);
-      } else {                 // z_H = f(z_H + z_L), no input injection
-        ops::add<Backend, T, D>(be_, z_h, z_l, h0);
-      }
-    } else {                   // h = z + s ⊙ u, u = z_H + x (z_L update) or z_L (z_H update)
-      const view<T, D> u = app.u.slice(0, n);
-      if (!uh) ops::add<Backend, T, D>(be_, z_h, x, u);
-      else ops::copy<Backend, T, D>(be_, z_l, u);
-      if constexpr (gates.context == 1) {
-        const T s = gates::sigmoid(params_[layout[idx_ctx].offset + call_index(k)]);
-        gates::scalar_inject_forward<Backend, T, D>(be_, z, u, s, h0);
-      } else {
-        ops::copy<Backend, T, D>(be_, z, app.z.slice(0, n));
-        gates::channel_inject_forward<Backend, T, D>(be_, app.z.slice(0, n), u, tensor<D>(params_.data(), idx_ctx),
-                                                     tensor<1>(params_.data(), idx_ctx + 1), app.s.slice(0, n), h0);
-      }
-    }
-    run_network(ws, app, net, n);
-    const view<T, D> cand = app.out(net).slice(0, n);
-    if constexpr (gates.recurrent > 0) {
-      // ctx = z_L for a z_H update (z_L is already the new one), z_H + x̄ for a z_L update
-      view<T, D> ctx = z_l;
-      if (!uh) {
-        ctx = ws.inj.slice(0, n);
-        be_.parallel_for(n, [&](index_t r) {
-          const T* a = z_h.row(r);
-          const T* m = ws.xbar.row(r / L);
-          T* d = ctx.row(r);
-          for (int c = 0; c < D; ++c) d[c] = a[c] + m[c];
-        });
-      }
-      const view<T, 3 * D> cat = app.cat.slice(0, n);
-      gates::concat3<Backend, T, D>(be_, z, cand, ctx, cat);
-      const int cell = rec_index(uh ? 1 : 0);
-      const T* p = params_.data();
-      gates::recurrent_forward<gates.recurrent == 2, Backend, T, D>(
-          be_, cat, tensor<3 * D>(p, cell), tensor<1>(p, cell + 1), tensor<3 * D>(p, gates.recurrent == 2 ? cell + 2 : cell),
-          tensor<1>(p, gates.recurrent == 2 ? cell + 3 : cell + 1), app.ug.slice(0, n),
-          gates.recurrent == 2 ? app.rg.slice(0, n) : view<T, D>{}, z);
-    } else {
-      ops::copy<Backend, T, D>(be_, cand, z);
-    }
-    (void)batch;
-  }
-
-  // Backward of application k: dzh, dzl hold the gradients of the states after it and are turned into the
-  // gradients of the states before it; dx (and ws.dxbar) accumulate.
-  void apply_backward(workspace& ws, application& app, int k, view<T, D> dzh, view<T, D> dzl, view<T, D> dx,
-                      index_t batch) {
-    const index_t n = dzh.rows();
-    const bool uh = updates_h(k);
-    const int net = net_of(k);
-    const view<T, D> dz = uh ? dzh : dzl;   // gradient of the updated state
-    T* g = grads_.data();
-    const T* p = params_.data();
-    view<T, D> dout = dz;
-    if constexpr (gates.recurrent > 0) {
-      const int cell = rec_index(uh ? 1 : 0);
-      constexpr bool reset = gates.recurrent == 2;
-      gates::recurrent_backward<reset, Backend, T, D>(
-          be_, app.cat.slice(0, n), app.ug.slice(0, n), reset ? app.rg.slice(0, n) : view<T, D>{}, tensor<3 * D>(p, cell),
-          tensor<3 * D>(p, reset ? cell + 2 : cell), dz, ws.gD.slice(0, n), ws.gC.slice(0, n), ws.gE.slice(0, n),
-          tensor<3 * D>(g, cell), tensor<1>(g, cell + 1), tensor<3 * D>(g, reset ? cell + 2 : cell),
-          tensor<1>(g, reset ? cell + 3 : cell + 1), ws.gF.slice(0, n), ws.gG.slice(0, n), ws.dcat.slice(0, n));
-      dout = ws.gC.slice(0, n);
-    }
-    const view<T, D> d_h0 = network_backward(ws, app, net, dout, n);
-    // injection: h0 = z + s ⊙ u; d_h0 becomes d z (identity part, plus the channel gate's), du = s ⊙ d_h0
-    view<T, D> du = d_h0;
-    if constexpr (gates.context > 0) {
-      du = ws.gF.slice(0, n);
-      ops::fill<Backend, T, D>(be_, du, T(0));
-      if constexpr (gates.context == 1) {
-        const std::size_t at = static_cast<std::size_t>(layout[idx_ctx].offset + call_index(k));
-        const T s = gates::sigmoid(params_[at]);
-        grads_[at] += gates::scalar_inject_backward<Backend, T, D>(be_, app.u.slice(0, n), d_h0, s, du);
-      } else {
-        gates::channel_inject_backward<Backend, T, D>(be_, app.z.slice(0, n), app.u.slice(0, n), app.s.slice(0, n),
-                                                      tensor<D>(p, idx_ctx), d_h0, du, d_h0, tensor<D>(g, idx_ctx),
-                                                      tensor<1>(g, idx_ctx + 1), ws.gG.slice(0, n));
-      }
-    }
-    if (!recursive) {          // z_H' = f(z_H + x)
-      ops::copy<Backend, T, D>(be_, d_h0, dzh);
-      ops::accumulate<Backend, T, D>(be_, du, dx);
-    } else if (uh) {           // z_H' = f(z_H + z_L)
-      ops::copy<Backend, T, D>(be_, d_h0, dzh);
-      ops::accumulate<Backend, T, D>(be_, du, dzl);
-    } else {                   // z_L' = f(z_L + z_H + x)
-      ops::copy<Backend, T, D>(be_, d_h0, dzl);
-      ops::accumulate<Backend, T, D>(be_, du, dzh);
-      ops::accumulate<Backend, T, D>(be_, du, dx);
-    }
-    if constexpr (gates.recurrent > 0) {   // the cell's paths to z_prev and to its context
-      ops::accumulate<Backend, T, D>(be_, ws.gD.slice(0, n), dz);
-      const view<T, D> dctx = ws.gE.slice(0, n);
-      if (uh) {
-        ops::accumulate<Backend, T, D>(be_, dctx, dzl);
-      } else {
-        ops::accumulate<Backend, T, D>(be_, dctx, dzh);
-        be_.parallel_for(batch, [&](index_t b) {
-          T* d = ws.dxbar.row(b);
-          for (int l = 0; l < L; ++l) {
-            const T* s = dctx.row(b * L + l);
-            for (int c = 0; c < D; ++c) d[c] += s[c];
-          }
-        });
-      }
-    }
-  }
-
-  void token_mean(workspace& ws, index_t batch) const {
-    const T inv = T(1) / T(L);
-    be_.parallel_for(batch, [&](index_t b) {
-      T* m = ws.xbar.row(b);
-      for (int c = 0; c < D; ++c) m[c] = T(0);
-      for (int l = 0; l < L; ++l) {
-        const T* x = ws.x.row(b * L + l);
-        for (int c = 0; c < D; ++c) m[c] += x[c];
-      }
-      for (int c = 0; c < D; ++c) m[c] *= inv;
-    });
-  }
-
-  void run_network(workspace& ws, application& app, int net, index_t n) const {
-    const T* p = params_.data();
-    cview<T, D> in = app.h0.slice(0, n);
-    for (int l = 0; l < net_layers(net); ++l) {
-      auto& blk = app.blocks[static_cast<std::size_t>(l)];
-      block_saved<T, shape> sv = blk.first(n);
-      auto sc = ws.sc.first(n);
-      block_forward<shape>(be_, block_views<const T>(p, l, net), in, sv, sc, cos_table(), sin_table());
-      in = sv.h2;
-    }
-  }
-
-  // Returns d h0 of the application in ws.gA or ws.gB.
-  view<T, D> network_backward(workspace& ws, application& app, int net, view<T, D> dout, index_t n) {
-    const T* p = params_.data();
-    T* g = grads_.data();
-    view<T, D> bufs[2] = {ws.gA.slice(0, n), ws.gB.slice(0, n)};
-    cview<T, D> cur = dout;
-    view<T, D> din{};
-    for (int l = net_layers(net) - 1; l >= 0; --l) {
-      din = bufs[l % 2];
-      ops::fill<Backend, T, D>(be_, din, T(0));
-      const block_saved<T, shape> sv = app.blocks[static_cast<std::size_t>(l)].first(n);
-      cview<T, D> in = l == 0 ? app.h0.slice(0, n) : app.blocks[static_cast<std::size_t>(l - 1)].h2.slice(0, n);
-      auto sc = ws.sc.first(n);
-      block_backward<shape>(be_, block_views<const T>(p, l, net), block_views<T>(g, l, net), in, sv, sc, cur, din,
-                            cos_table(), sin_table());
-      cur = din;
-    }
-    return din;
-  }
 
   Backend be_;
   buffer<T> params_, grads_;

@@ -9,8 +9,8 @@
 //   gate::context_channel                         GTRM input gate (b): h = z + σ(z W_cᵀ + b_c) ⊙ u
 //   gate::attention<gate::headwise|elementwise>   Qwen G1 output gate: o ⊙ σ(G), G from extra qkv_proj columns
 //   gate::recurrent<Reset>                        GRU-style update z = (1−u)⊙(r⊙z_prev) + u⊙net(…)
-//   gate::all<G...>                               several gates in one model (at most one of each kind)
-//                                                 (VARIANTS.md §1, §2; formulas and names in model/gates.hpp)
+//   gate::all<G...>                               several gates in one model (at most one per site)
+//                                                 (VARIANTS.md §1, §2; one header per gate in model/gates/)
 //   halt::q_head                                  TRM: halt when q_halt > 0, no continue loss
 //   halt::q_head_continue                         HRM: halt when q_halt > q_continue, Q-continue target from an
 //                                                 extra forward pass (the reference's path for TRM is broken; this works)
@@ -78,67 +78,31 @@ concept latent_mixer = mixer_policy<M> && requires {
   { M::config } -> std::convertible_to<mixer::lma_config>;
 };
 
+// Gates act at one of three sites of an application (model/gates/site.hpp). Each gate is a tag type that names
+// its site and brings its op (parameters, saved activations, forward, backward) in its own header under
+// model/gates/: context_scalar.hpp, context_channel.hpp, attention_output.hpp, recurrent.hpp.
 namespace gate {
+namespace site {
+struct inject {};    // input injection: h = z + u
+struct attn_out {};  // attention output, before o_proj
+struct update {};    // recurrent state update
+}  // namespace site
 struct none {};
-// Context-injection gate (GTRM §1.1). The gated quantity u is the whole injection: z_H + x on z_L updates,
-// z_L on z_H updates.
-struct context_scalar {};   // (a) main/new: `L_level.injection_gates` [n+1], init 2.0, g_k for call k of a cycle
-struct context_channel {};  // (b) inputGate 998c2ec: `L_level.context_gate` Linear(D, D), weight 0, bias 2.0
-// Attention output gate (Qwen G1; GTRM §1.2): gate logits are extra output columns of qkv_proj, laid out
-// [Q | G | K | V] as GTRM does; one logit per head (headwise) or per channel (elementwise).
+// Forms of the attention output gate (model/gates/attention_output.hpp).
 struct headwise {};
 struct elementwise {};
-template <class Form>
-struct attention {
-  static_assert(std::is_same_v<Form, headwise> || std::is_same_v<Form, elementwise>,
-                "gate::attention<Form>: Form must be gate::headwise or gate::elementwise");
-};
-// GRU-style recurrent update gate (GTRM §1.3), one cell per state (z_L, z_H); Reset adds the reset gate.
-template <bool Reset = false>
-struct recurrent {};
 // Several gates in one model, e.g. GTRM's hybrid: gate::all<gate::attention<gate::elementwise>, gate::recurrent<>>.
 template <class... G>
 struct all {};
-
-// What a gate policy (or a composition) switches on, read by the model with `if constexpr`.
-struct gate_set {
-  int context = 0;          // 0 none, 1 scalar per call, 2 per-channel
-  int attention = 0;        // 0 none, 1 headwise, 2 elementwise
-  int recurrent = 0;        // 0 none, 1 update gate, 2 update + reset gate
-  bool duplicate = false;
-  bool unknown = false;
-  constexpr bool any() const { return context + attention + recurrent > 0; }
-};
-
 namespace detail {
-template <class G> struct traits { static constexpr gate_set value{.unknown = true}; };
-template <> struct traits<none> { static constexpr gate_set value{}; };
-template <> struct traits<context_scalar> { static constexpr gate_set value{.context = 1}; };
-template <> struct traits<context_channel> { static constexpr gate_set value{.context = 2}; };
-template <> struct traits<attention<headwise>> { static constexpr gate_set value{.attention = 1}; };
-template <> struct traits<attention<elementwise>> { static constexpr gate_set value{.attention = 2}; };
-template <bool R> struct traits<recurrent<R>> { static constexpr gate_set value{.recurrent = R ? 2 : 1}; };
-constexpr gate_set merge(gate_set a, gate_set b) {
-  gate_set r;
-  r.duplicate = a.duplicate || b.duplicate || (a.context && b.context) || (a.attention && b.attention) ||
-                (a.recurrent && b.recurrent);
-  r.unknown = a.unknown || b.unknown;
-  r.context = a.context + b.context;
-  r.attention = a.attention + b.attention;
-  r.recurrent = a.recurrent + b.recurrent;
-  return r;
-}
-template <class... G> struct traits<all<G...>> {
-  static constexpr gate_set value = [] { gate_set s{}; ((s = merge(s, traits<G>::value)), ...); return s; }();
-};
+template <class G> struct is_all : std::false_type {};
+template <class... G> struct is_all<all<G...>> : std::true_type {};
 }  // namespace detail
-
-template <class G>
-inline constexpr gate_set set_of = detail::traits<G>::value;
 }  // namespace gate
 
+// none, a gate (a type naming its site), or a composition of gates.
 template <class G>
-concept gate_policy = !gate::set_of<G>.unknown;
+concept gate_policy = std::same_as<G, gate::none> || gate::detail::is_all<G>::value || requires { typename G::site; };
 
 namespace halt {
 // continue_target: train q_continue on the target from an extra forward pass;
