@@ -40,17 +40,23 @@ inline std::string strip_prefix(const std::string& k) {
 // How the policies of a model type are named in its config (the keys model_config_json writes).
 namespace detail {
 struct gate_names {
-  std::string_view context = "none";     // context_gate: none | scalar | channel
+  std::string_view context = "none";     // context_gate: none | scalar | channel | headwise | ...
   std::string_view attention = "none";   // attention_gate: none | headwise | elementwise
   std::string_view recurrence = "none";  // recurrence_gate: none | update | update_reset
 };
-template <class G> struct gate_naming;
-template <> struct gate_naming<gate::none> { static constexpr gate_names value{}; };
-template <> struct gate_naming<gate::context_scalar> { static constexpr gate_names value{.context = "scalar"}; };
-template <> struct gate_naming<gate::context_channel> { static constexpr gate_names value{.context = "channel"}; };
-template <> struct gate_naming<gate::attention<gate::headwise>> { static constexpr gate_names value{.attention = "headwise"}; };
-template <> struct gate_naming<gate::attention<gate::elementwise>> { static constexpr gate_names value{.attention = "elementwise"}; };
-template <bool R> struct gate_naming<gate::recurrent<R>> { static constexpr gate_names value{.recurrence = R ? "update_reset" : "update"}; };
+// Each gate names itself (its tag's config_name, in model/gates/) under the key of its site, so a new gate needs no
+// line here.
+template <class G> struct gate_naming {
+  static constexpr gate_names value = [] {
+    gate_names n;
+    if constexpr (requires { typename G::site; }) {
+      if constexpr (std::is_same_v<typename G::site, gate::site::inject>) n.context = G::config_name;
+      else if constexpr (std::is_same_v<typename G::site, gate::site::attn_out>) n.attention = G::config_name;
+      else n.recurrence = G::config_name;
+    }
+    return n;
+  }();
+};
 template <class... G> struct gate_naming<gate::all<G...>> {
   static constexpr gate_names value = [] {
     gate_names n;

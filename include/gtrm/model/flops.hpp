@@ -23,8 +23,8 @@
 //
 // Backward counts 2× the forward of what it differentiates (input and weight gradients); the flash-style
 // recompute of attention scores in gtrm's attention backward is not counted, so FLOP/s stays comparable with an
-// implementation that stores the probabilities. Gate and LMA sizes are read from the model's parameter layout by
-// state-dict name (a tensor that is absent costs nothing), so the count follows the layout, not gate internals.
+// implementation that stores the probabilities. LMA sizes are read from the model's parameter layout by state-dict
+// name (a tensor that is absent costs nothing); a gate's products are what its op declares (forward_flops).
 #pragma once
 #include <string_view>
 
@@ -76,12 +76,9 @@ constexpr act_step_flops model_flops() {
   }
   f.block += 6 * L * D * M::I;
 
-  // gates, per application: the channel context gate σ(z W_cᵀ + b_c) and the recurrent cells' [z; z̃; ctx] products
-  const double context = 2 * L * layout_numel(layout, "model.inner.L_level.context_gate.weight");
-  const double recurrent_l = 2 * L * (layout_numel(layout, "model.inner.z_L_recurrence_gate.update_gate.weight") +
-                                      layout_numel(layout, "model.inner.z_L_recurrence_gate.reset_gate.weight"));
-  const double recurrent_h = 2 * L * (layout_numel(layout, "model.inner.z_H_recurrence_gate.update_gate.weight") +
-                                      layout_numel(layout, "model.inner.z_H_recurrence_gate.reset_gate.weight"));
+  // gates, per application: each gate declares its matrix-product FLOPs (model/gates/*.hpp: the channel context
+  // gate's σ(z W_cᵀ + b_c), the recurrent cells' [z; z̃; ctx] products); the attention gate's are its qkv rows above
+  const double gates = M::inject_gate::forward_flops + M::update_gate::forward_flops;
 
   f.lma = 2 * L * layout_numel(layout, "model.inner.lma.chunk_encoder.weight") +
           2 * Lt * layout_numel(layout, "model.inner.lma.residual_encoder.weight") +
@@ -91,7 +88,7 @@ constexpr act_step_flops model_flops() {
 
   double all_apps = 0, recorded_apps = 0;
   for (int k = 0; k < M::apps_per_step; ++k) {
-    const double app = M::net_layers(M::net_of(k)) * f.block + context + (M::updates_h(k) ? recurrent_h : recurrent_l);
+    const double app = M::net_layers(M::net_of(k)) * f.block + gates;
     all_apps += app;
     if (k >= M::first_recorded) recorded_apps += app;
   }

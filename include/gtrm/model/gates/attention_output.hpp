@@ -16,6 +16,7 @@ struct attention {
   static_assert(std::is_same_v<Form, headwise> || std::is_same_v<Form, elementwise>,
                 "gate::attention<Form>: Form must be gate::headwise or gate::elementwise");
   using site = site::attn_out;
+  static constexpr const char* config_name = std::is_same_v<Form, headwise> ? "headwise" : "elementwise";  // attention_gate
   template <class C>
   struct op {
     static constexpr int heads = C::heads, head_dim = C::head_dim, D = C::width;

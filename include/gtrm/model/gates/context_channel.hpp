@@ -12,6 +12,7 @@ namespace gtrm::gate {
 
 struct context_channel {
   using site = site::inject;
+  static constexpr const char* config_name = "channel";  // checkpoint config: context_gate
   template <class C>
   struct op {
     using T = typename C::scalar;

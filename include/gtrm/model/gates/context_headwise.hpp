@@ -14,6 +14,7 @@ namespace gtrm::gate {
 
 struct context_headwise {
   using site = site::inject;
+  static constexpr const char* config_name = "headwise";  // checkpoint config: context_gate
   template <class C>
   struct op {
     static_assert(C::heads > 0, "gate::context_headwise needs attention heads (mixer::attention): it has one gate per head");
@@ -22,7 +23,7 @@ struct context_headwise {
     static constexpr int D = C::width, heads = C::heads, head_dim = C::head_dim;
     static constexpr bool active = true, keeps_u = true;
     static constexpr int tensors = 1;
-    static constexpr double forward_flops = double(C::rows) * D;
+    static constexpr double forward_flops = 0;  // element-wise only: no matrix product (model/flops.hpp)
     template <class Layout>
     static constexpr void add_params(Layout& l) { l.add("model.inner.L_level.injection_head_gates", C::calls, heads); }
     template <class Rng>

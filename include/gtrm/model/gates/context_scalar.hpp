@@ -12,6 +12,7 @@ namespace gtrm::gate {
 
 struct context_scalar {
   using site = site::inject;
+  static constexpr const char* config_name = "scalar";  // checkpoint config: context_gate
   template <class C>
   struct op {
     using T = typename C::scalar;
@@ -19,7 +20,7 @@ struct context_scalar {
     static constexpr int D = C::width;
     static constexpr bool active = true, keeps_u = true;
     static constexpr int tensors = 1;
-    static constexpr double forward_flops = double(C::rows) * D;
+    static constexpr double forward_flops = 0;  // element-wise only: no matrix product (model/flops.hpp)
     template <class Layout>
     static constexpr void add_params(Layout& l) { l.add_vector("model.inner.L_level.injection_gates", C::calls); }
     template <class Rng>

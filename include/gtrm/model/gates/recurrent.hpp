@@ -21,6 +21,7 @@ namespace gtrm::gate {
 template <bool Reset = false>
 struct recurrent {
   using site = site::update;
+  static constexpr const char* config_name = Reset ? "update_reset" : "update";  // checkpoint config: recurrence_gate
   template <class C>
   struct op {
     using T = typename C::scalar;
