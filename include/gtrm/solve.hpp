@@ -114,7 +114,7 @@ class batch_solver {
     return out;
   }
 
- private:
+  // The two halves of solve(); public only because nvcc's extended (device) lambdas may not live in private members.
   // Uploads the puzzles and ids and sets every row's carry to (H_init, L_init).
   void start(const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t n, std::int32_t default_id) {
     const auto& be = m_.backend();
@@ -145,6 +145,8 @@ class batch_solver {
     detail::act_download(be, preds_, n * S, preds_host_.data());
     detail::act_download(be, q_, n * 2, q_host_.data());
   }
+
+ private:
 
   const Model& m_;
   typename Model::workspace ws_;
