@@ -8,6 +8,7 @@
 
 #include <gtrm/cpu.hpp>
 #include <gtrm/model/gates.hpp>
+#include <gtrm/model/hrm.hpp>
 #include <gtrm/train/trainer.hpp>
 
 #include <atomic>
@@ -112,6 +113,21 @@ void check_steps_do_not_allocate(train::optimizer_kind optimizer) {
     for (int k = 1; k < 6; ++k) step(k);
   });
   CHECK_MESSAGE(in_inference == 0, in_inference << " allocations in 5 inference ACT steps");
+
+  // evaluation ACT steps: carry reset, restarts, halting, loss head and the row-stats read, no gradient
+  act_carry<M> carry(random_batches::B);
+  act_scratch<M> sc(random_batches::B);
+  std::minstd_rand eval_rng(0);
+  const act_options eval_opt{.training = false, .exploration_prob = 0.0, .backward = false};
+  auto eval_batch = [&](int k) {
+    carry.reset(m.backend());
+    for (int s = 0; s < M::cycles_v.max_act_steps; ++s) act_step(m, ws, carry, data.batch(k, M::S), sc, eval_opt, eval_rng);
+  };
+  eval_batch(0);  // warm-up
+  const long in_eval = allocations_during([&] {
+    for (int k = 1; k < 4; ++k) eval_batch(k);
+  });
+  CHECK_MESSAGE(in_eval == 0, in_eval << " allocations in 3 evaluation batches of ACT steps");
 }
 
 }  // namespace
@@ -134,5 +150,10 @@ TEST_CASE("no allocation: TRM with the token MLP, training with AdamW, and infer
 TEST_CASE("no allocation: gated TRM (attention gate per head, context gate) steps") {
   check_steps_do_not_allocate<
       trm<small_dims, small_cycles, mixer::attention<pos::rope>, gate::attention<gate::headwise>, halt::q_head, cpu>>(
+      train::optimizer_kind::adam_atan2);
+}
+
+TEST_CASE("no allocation: HRM with the Q-continue target (extra pass), training and inference steps") {
+  check_steps_do_not_allocate<hrm<small_dims, small_cycles, 1, mixer::attention<pos::rope>, halt::q_head_continue, cpu>>(
       train::optimizer_kind::adam_atan2);
 }

@@ -231,7 +231,7 @@ TEST_CASE("halting rules: q_head (q_halt > 0), q_head_continue and q_compare (q_
     m.zero_grads();
     const auto r = act_step(m, ws, c, batch_ref{in.data(), lab.data(), pid.data(), B}, sc,
                             act_options{.training = true, .exploration_prob = 0.0}, rng, &extra);
-    return std::pair{c.all_halted(), r.metrics.q_continue_loss};
+    return std::pair{r.all_halted, r.metrics.q_continue_loss};
   };
   using Tq = trm<tiny, cycles{.h = 1, .l = 1, .layers = 1, .max_act_steps = 4}, mixer::attention<>, gate::none, halt::q_head, cpu, grad::last_cycle, double>;
   using Hq = tiny_hrm<cycles{.h = 1, .l = 1, .layers = 1, .max_act_steps = 4}, grad::one_step, 1, halt::q_head_continue>;

@@ -30,7 +30,9 @@
 
 #include "core/buffer.hpp"
 #include "core/grad_mode.hpp"
+#include "model/act.hpp"
 #include "ops/activation.hpp"
+#include "ops/argmax.hpp"
 #include "policy/policies.hpp"
 #include "tasks/augmentation.hpp"
 
@@ -61,46 +63,45 @@ struct solve_result {
 };
 
 
-// Solves up to max_batch puzzles at once with one allocation at construction.
+// Solves up to max_batch puzzles at once with one allocation at construction. Each step runs on the backend (the
+// forward, the argmax and the Q logits as double); the host copies out the O(batch) Q values and the predictions
+// (the answer) and decides adaptive halting from them.
 template <class Model>
 class batch_solver {
  public:
   using T = typename Model::scalar;
+  using Be = typename Model::backend_type;
   static constexpr int S = Model::S, L = Model::L, D = Model::D;
 
   batch_solver(const Model& m, index_t max_batch)
-      : m_(m), ws_(max_batch, false), z_h_(max_batch * L * D), z_l_(max_batch * L * D),
-        ids_(static_cast<std::size_t>(max_batch)), done_(static_cast<std::size_t>(max_batch)) {}
+      : m_(m), ws_(max_batch, false), z_h_(max_batch * L * D), z_l_(max_batch * L * D), inputs_(max_batch * S),
+        ids_(max_batch), preds_(max_batch * S), q_(max_batch * 2), preds_host_(static_cast<std::size_t>(max_batch * S)),
+        q_host_(static_cast<std::size_t>(max_batch * 2)), done_(static_cast<std::size_t>(max_batch)) {}
 
   index_t max_batch() const { return ws_.max_batch(); }
 
-  // inputs: n·S token ids; puzzle_ids: n ids or null (then opt.puzzle_id for every row).
+  // inputs: n·S token ids; puzzle_ids: n ids or null (then opt.puzzle_id for every row). Host memory.
   std::vector<solve_result> solve(const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t n,
                                   const solve_options& opt) {
     if (n < 1 || n > max_batch())
       throw std::invalid_argument("batch_solver: " + std::to_string(n) + " puzzles, the solver holds 1.." +
                                   std::to_string(max_batch()));
     const int max_steps = opt.max_steps > 0 ? opt.max_steps : Model::cycles_v.max_act_steps;
-    for (index_t b = 0; b < n; ++b) {
-      ids_[static_cast<std::size_t>(b)] = puzzle_ids ? puzzle_ids[b] : opt.puzzle_id;
-      for (int l = 0; l < L; ++l) {
-        std::copy(m_.h_init().begin(), m_.h_init().end(), z_h_.data() + (b * L + l) * D);
-        std::copy(m_.l_init().begin(), m_.l_init().end(), z_l_.data() + (b * L + l) * D);
-      }
-    }
+    start(inputs, puzzle_ids, n, opt.puzzle_id);
     std::vector<solve_result> out(static_cast<std::size_t>(n));
     std::fill(done_.begin(), done_.end(), 0);
     index_t running = n;
     for (int step = 1; step <= max_steps && running > 0; ++step) {
-      m_.forward(no_grad, ws_, view<T, D>(z_h_.data(), n * L), view<T, D>(z_l_.data(), n * L), inputs, ids_.data(), n);
+      run_step(n);
       for (index_t b = 0; b < n; ++b) {
         if (done_[static_cast<std::size_t>(b)]) continue;
         auto& r = out[static_cast<std::size_t>(b)];
         r.steps = step;
-        r.q_halt = static_cast<double>(ws_.q(b, 0));
-        r.q_continue = static_cast<double>(ws_.q(b, 1));
+        r.q_halt = q_host_[static_cast<std::size_t>(2 * b)];
+        r.q_continue = q_host_[static_cast<std::size_t>(2 * b + 1)];
         r.confidence = ops::sigmoid(r.q_halt);
-        argmax_row(b, r.prediction);
+        const auto first = preds_host_.begin() + b * S;
+        r.prediction.assign(first, first + S);
         if (opt.trajectory) r.trajectory.push_back({step, r.prediction, r.q_halt, r.q_continue, r.confidence});
         const bool q_says_halt = halt_compares_continue<typename Model::halt_type>() ? r.q_halt > r.q_continue
                                                                                    : r.q_halt > 0;
@@ -114,22 +115,48 @@ class batch_solver {
     return out;
   }
 
- private:
-  void argmax_row(index_t b, std::vector<std::int32_t>& pred) const {
-    pred.resize(S);
-    for (int s = 0; s < S; ++s) {
-      const T* x = ws_.logits.row(b * S + s);
-      int best = 0;
-      for (int v = 1; v < Model::V; ++v)
-        if (x[v] > x[best]) best = v;
-      pred[static_cast<std::size_t>(s)] = best;
-    }
+  // The two halves of solve(); public only because nvcc's extended (device) lambdas may not live in private members.
+  // Uploads the puzzles and ids and sets every row's carry to (H_init, L_init).
+  void start(const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t n, std::int32_t default_id) {
+    const auto& be = m_.backend();
+    detail::act_upload(be, inputs, n * S, inputs_);
+    std::int32_t* ids = ids_.data();
+    if (puzzle_ids) detail::act_upload(be, puzzle_ids, n, ids_);
+    else be.parallel_for(n, [=] GTRM_HD (index_t b) { ids[b] = default_id; });
+    const T* h_init = m_.h_init().data();
+    const T* l_init = m_.l_init().data();
+    T* z_h = z_h_.data();
+    T* z_l = z_l_.data();
+    be.parallel_for(n * L, [=] GTRM_HD (index_t r) {
+      for (int d = 0; d < D; ++d) { z_h[r * D + d] = h_init[d]; z_l[r * D + d] = l_init[d]; }
+    });
   }
+
+  // One forward from the carry; the predictions and Q logits of the n rows land in host memory.
+  void run_step(index_t n) {
+    const auto& be = m_.backend();
+    m_.forward(no_grad, ws_, view<T, D>(z_h_.data(), n * L), view<T, D>(z_l_.data(), n * L), inputs_.data(), ids_.data(), n);
+    ops::argmax_forward<Be, T, Model::V>(be, cview<T, Model::V>(ws_.logits.slice(0, n * S)), preds_.data());
+    const cview<T, 2> q = ws_.q.slice(0, n);
+    double* qd = q_.data();
+    be.parallel_for(n, [=] GTRM_HD (index_t b) {
+      qd[2 * b] = static_cast<double>(q(b, 0));
+      qd[2 * b + 1] = static_cast<double>(q(b, 1));
+    });
+    detail::act_download(be, preds_, n * S, preds_host_.data());
+    detail::act_download(be, q_, n * 2, q_host_.data());
+  }
+
+ private:
 
   const Model& m_;
   typename Model::workspace ws_;
-  buffer<T> z_h_, z_l_;
-  std::vector<std::int32_t> ids_;
+  act_storage<Be, T> z_h_, z_l_;                   // (n·L, D) the carry
+  act_storage<Be, std::int32_t> inputs_, ids_;     // (n·S), (n) the uploaded puzzles
+  act_storage<Be, std::int32_t> preds_;            // (n·S) this step's argmax
+  act_storage<Be, double> q_;                      // (n, 2) this step's Q logits
+  std::vector<std::int32_t> preds_host_;
+  std::vector<double> q_host_;
   std::vector<std::uint8_t> done_;
 };
 

@@ -1,4 +1,4 @@
-// The ACT loss head (models/losses.py:ACTLossHead, TRM_REFERENCE.md §2.2), per ACT step, in float64:
+// The ACT loss head (the reference's models/losses.py:ACTLossHead), per ACT step, in float64:
 //   mask_t = label_t ≠ −100;  n_b = Σ_t mask;  div_b = max(n_b, 1);  pred = argmax logits (first on ties)
 //   seq_ok_b = (#correct masked tokens == n_b)              (a row without labels counts as correct)
 //   lm_loss  = Σ_b Σ_t CE_bt / div_b                         stablemax (or softmax) cross-entropy
@@ -6,12 +6,16 @@
 //   loss = lm_loss + 0.5 (q_halt_loss + q_continue_loss)
 // Gradient (scaled by `scale`, e.g. 1/global_batch_size): dlogits_bt = scale/div_b · dCE_bt,
 //   dq_halt_b = 0.5·scale·(σ(q_halt_b) − seq_ok_b), dq_cont_b likewise. No gradient flows through seq_ok.
-// Metrics count rows with halted_b ∧ n_b > 0 only (§2.3), and are sums before normalisation.
+// Metrics count rows with halted_b ∧ n_b > 0 only, and are sums before normalisation.
+//
+// Everything up to the per-row numbers runs on the backend (parallel_for over tokens, then over rows) and writes one
+// act_row_stats per row; the host sums those O(batch) records (sum_row_stats), in row order, so the totals are the
+// same float64 sums as a host loop over the rows. The host never reads logits.
 #pragma once
 #include <cstdint>
-#include <span>
 
 #include "../core/view.hpp"
+#include "../ops/argmax.hpp"
 #include "../ops/bce_logits.hpp"
 #include "../ops/softmax_xent.hpp"
 #include "../ops/stablemax_xent.hpp"
@@ -35,70 +39,110 @@ struct act_metrics {
   }
 };
 
-struct loss_head_scratch {
-  std::span<double> ce;          // (B·S)
-  std::span<double> weight;      // (B·S) per-token gradient weight
-  std::span<double> target;      // (B) seq_ok as 0/1
-  std::span<std::int32_t> preds; // (B·S)
+// What one row of one ACT step reports to the host: its loss terms, metric inputs and halting state.
+struct act_row_stats {
+  double lm_loss = 0;            // Σ_t CE_bt / div_b
+  double accuracy = 0;           // correct_b / div_b
+  double q_halt_loss = 0;        // BCE(q_halt_b, seq_ok_b)
+  double q_continue_loss = 0;    // BCE(q_continue_b, target_b); 0 without a target
+  double q_halt = 0, q_continue = 0;  // the Q logits
+  std::int32_t labels = 0;       // n_b
+  std::int32_t correct = 0;      // correct masked tokens
+  std::int32_t steps = 0;        // the row's ACT steps after this step
+  std::uint8_t exact = 0;        // seq_ok_b
+  std::uint8_t halted = 0;       // the row halted at this step
 };
 
-// Computes the loss and metrics; when `grad` is set, assigns dlogits and dq (scaled by `scale`).
-// q_cont_target may be empty (no continue loss).
+// Backend storage the loss head writes (sized by the caller, act_scratch).
+struct loss_head_buffers {
+  double* ce = nullptr;            // (B·S) per-token cross-entropy
+  double* weight = nullptr;        // (B·S) per-token gradient weight scale/div_b
+  std::int32_t* preds = nullptr;   // (B·S) argmax
+  act_row_stats* rows = nullptr;   // (B)
+};
+
+// Forward: ce, preds and one act_row_stats per row; with `grad`, also the per-token gradient weights.
+// steps/halted are the carry's (after this step's halting); q_cont_target (B) may be null (no continue loss).
 template <int S, int V, class Be, class T>
-double act_loss(const Be& be, lm_loss_kind kind, cview<T, V> logits, cview<T, 2> q, const std::int32_t* labels,
-                const std::int32_t* steps, const std::uint8_t* halted, std::span<const double> q_cont_target,
-                index_t batch, bool grad, double scale, view<T, V> dlogits, view<T, 2> dq, loss_head_scratch sc,
-                act_metrics& m) {
-  const index_t nt = batch * S;
-  if (kind == lm_loss_kind::stablemax) ops::stablemax_xent_forward<Be, T, V>(be, logits, labels, sc.ce.data());
-  else ops::softmax_xent_forward<Be, T, V>(be, logits, labels, sc.ce.data());
-  be.parallel_for(nt, [&](index_t t) {
-    const T* x = logits.row(t);
-    int best = 0;
-    for (int v = 1; v < V; ++v) if (x[v] > x[best]) best = v;
-    sc.preds[static_cast<std::size_t>(t)] = best;
-  });
-  m = act_metrics{};
-  for (index_t b = 0; b < batch; ++b) {
+void loss_head_forward(const Be& be, lm_loss_kind kind, cview<T, V> logits, cview<T, 2> q, const std::int32_t* labels,
+                       const std::int32_t* steps, const std::uint8_t* halted, const double* q_cont_target, index_t batch,
+                       bool grad, double scale, loss_head_buffers out) {
+  if (kind == lm_loss_kind::stablemax) ops::stablemax_xent_forward<Be, T, V>(be, logits, labels, out.ce);
+  else ops::softmax_xent_forward<Be, T, V>(be, logits, labels, out.ce);
+  ops::argmax_forward<Be, T, V>(be, logits, out.preds);
+  const double* ce = out.ce;
+  const std::int32_t* preds = out.preds;
+  act_row_stats* rows = out.rows;
+  double* weight = grad ? out.weight : nullptr;
+  be.parallel_for(batch, [=] GTRM_HD (index_t b) {
     int n = 0, correct = 0;
-    double ce = 0;
+    double ce_sum = 0;
     for (int s = 0; s < S; ++s) {
       const index_t t = b * S + s;
       if (labels[t] == ignore_label) continue;
       ++n;
-      correct += sc.preds[static_cast<std::size_t>(t)] == labels[t];
-      ce += sc.ce[static_cast<std::size_t>(t)];
+      correct += preds[t] == labels[t];
+      ce_sum += ce[t];
     }
     const double div = n > 0 ? n : 1;
     const bool ok = correct == n;
-    sc.target[static_cast<std::size_t>(b)] = ok ? 1.0 : 0.0;
-    m.lm_loss += ce / div;
-    const double qh = static_cast<double>(q(b, 0));
-    m.q_halt_loss += ops::bce_logits_forward(qh, ok ? 1.0 : 0.0);
-    if (!q_cont_target.empty()) m.q_continue_loss += ops::bce_logits_forward(static_cast<double>(q(b, 1)), q_cont_target[static_cast<std::size_t>(b)]);
-    if (grad)
-      for (int s = 0; s < S; ++s) sc.weight[static_cast<std::size_t>(b * S + s)] = scale / div;
-    if (halted[b] && n > 0) {
-      ++m.count;
-      m.accuracy += correct / div;
-      m.exact_accuracy += ok;
-      m.q_halt_accuracy += ((qh >= 0) == ok);
-      m.steps += steps[b];
-    }
-  }
-  if (grad) {
-    for (index_t i = 0; i < nt * V; ++i) dlogits[i] = T(0);
-    if (kind == lm_loss_kind::stablemax)
-      ops::stablemax_xent_backward<Be, T, V>(be, logits, labels, sc.weight.data(), dlogits);
-    else
-      ops::softmax_xent_backward<Be, T, V>(be, logits, labels, sc.weight.data(), dlogits);
-    for (index_t b = 0; b < batch; ++b) {
-      dq(b, 0) = static_cast<T>(0.5 * scale * ops::bce_logits_grad(static_cast<double>(q(b, 0)), sc.target[static_cast<std::size_t>(b)]));
-      dq(b, 1) = q_cont_target.empty() ? T(0)
-                 : static_cast<T>(0.5 * scale * ops::bce_logits_grad(static_cast<double>(q(b, 1)), q_cont_target[static_cast<std::size_t>(b)]));
-    }
-  }
-  return m.lm_loss + 0.5 * (m.q_halt_loss + m.q_continue_loss);
+    act_row_stats r;
+    r.lm_loss = ce_sum / div;
+    r.accuracy = correct / div;
+    r.q_halt = static_cast<double>(q(b, 0));
+    r.q_continue = static_cast<double>(q(b, 1));
+    r.q_halt_loss = ops::bce_logits_forward(r.q_halt, ok ? 1.0 : 0.0);
+    r.q_continue_loss = q_cont_target ? ops::bce_logits_forward(r.q_continue, q_cont_target[b]) : 0.0;
+    r.labels = n;
+    r.correct = correct;
+    r.steps = steps[b];
+    r.exact = ok;
+    r.halted = halted[b];
+    rows[b] = r;
+    if (weight)
+      for (int s = 0; s < S; ++s) weight[b * S + s] = scale / div;
+  });
 }
+
+// Backward: assigns dlogits (B·S, V) and dq (B, 2) from the forward's weights and row stats.
+template <int S, int V, class Be, class T>
+void loss_head_backward(const Be& be, lm_loss_kind kind, cview<T, V> logits, cview<T, 2> q, const std::int32_t* labels,
+                        const double* q_cont_target, index_t batch, double scale, const loss_head_buffers& in,
+                        view<T, V> dlogits, view<T, 2> dq) {
+  be.parallel_for(batch * S, [=] GTRM_HD (index_t t) {
+    T* d = dlogits.row(t);
+    for (int v = 0; v < V; ++v) d[v] = T(0);
+  });
+  if (kind == lm_loss_kind::stablemax) ops::stablemax_xent_backward<Be, T, V>(be, logits, labels, in.weight, dlogits);
+  else ops::softmax_xent_backward<Be, T, V>(be, logits, labels, in.weight, dlogits);
+  const act_row_stats* rows = in.rows;
+  be.parallel_for(batch, [=] GTRM_HD (index_t b) {
+    dq(b, 0) = static_cast<T>(0.5 * scale * ops::bce_logits_grad(static_cast<double>(q(b, 0)), rows[b].exact ? 1.0 : 0.0));
+    dq(b, 1) = q_cont_target
+                   ? static_cast<T>(0.5 * scale * ops::bce_logits_grad(static_cast<double>(q(b, 1)), q_cont_target[b]))
+                   : T(0);
+  });
+}
+
+// The host's half: the step's metrics from the row stats (host memory), summed in row order.
+inline act_metrics sum_row_stats(const act_row_stats* rows, index_t batch, bool continue_loss) {
+  act_metrics m;
+  for (index_t b = 0; b < batch; ++b) {
+    const act_row_stats& r = rows[b];
+    m.lm_loss += r.lm_loss;
+    m.q_halt_loss += r.q_halt_loss;
+    if (continue_loss) m.q_continue_loss += r.q_continue_loss;
+    if (r.halted && r.labels > 0) {
+      ++m.count;
+      m.accuracy += r.accuracy;
+      m.exact_accuracy += r.exact;
+      m.q_halt_accuracy += ((r.q_halt >= 0) == (r.exact != 0));
+      m.steps += r.steps;
+    }
+  }
+  return m;
+}
+
+inline double total_loss(const act_metrics& m) { return m.lm_loss + 0.5 * (m.q_halt_loss + m.q_continue_loss); }
 
 }  // namespace gtrm

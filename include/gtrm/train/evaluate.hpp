@@ -1,8 +1,9 @@
 // Evaluation as the reference runs it (§6.1): every batch from a fresh carry, exactly halt_max_steps ACT steps
 // in eval mode (no Q-halting, no exploration), metrics from the last step, summed over batches.
 // `next(batch_ref&, index_t& real_rows)` supplies batches (padding rows have no labels and do not count);
-// `on_final(carry, workspace, scratch, real_rows)` sees the last step of each batch (predictions in
-// scratch.preds, q logits in workspace.q) — the ARC evaluator votes from there.
+// `on_final(carry, workspace, scratch, real_rows)` sees the last step of each batch: its per-row numbers (q logits
+// among them) in scratch.rows_host, its predictions in backend storage (scratch.preds; copy them out with
+// scratch.copy_preds) — the ARC evaluator votes from there.
 #pragma once
 #include <cstdint>
 #include <random>
@@ -34,7 +35,7 @@ eval_result evaluate(Model& m, index_t batch_size, Next&& next, OnFinal&& on_fin
   batch_ref b;
   index_t real = 0;
   while (next(b, real)) {
-    carry.reset();
+    carry.reset(m.backend());
     act_step_result r;
     for (int s = 0; s < Model::cycles_v.max_act_steps; ++s) r = act_step(m, ws, carry, b, sc, opt, rng);
     out.metrics += r.metrics;

@@ -81,7 +81,7 @@ class trainer {
     train_step_result out{r.loss, r.metrics, lr_at(cfg_.lr), lr_at(cfg_.puzzle_emb_lr)};
     if constexpr (Model::E > 0)
       sgd_.step(m_.backend(), m_.puzzle_table().span(), std::span<const T>(ws_.dlocal.data(), static_cast<std::size_t>(carry_.batch * Model::E)),
-                std::span<const std::int32_t>(carry_.puzzle_ids), out.puzzle_emb_lr);
+                std::span<const std::int32_t>(carry_.puzzle_ids.span()), out.puzzle_emb_lr);
     if (!cfg_.freeze_weights) {
       if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
       else adamw_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
