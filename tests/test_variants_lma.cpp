@@ -8,6 +8,7 @@
 
 #include <gtrm/cpu.hpp>
 #include <gtrm/model/act.hpp>
+#include <gtrm/model/flops.hpp>
 #include <gtrm/model/trm.hpp>
 #include <gtrm/train/trainer.hpp>
 
@@ -182,6 +183,12 @@ TEST_CASE("lma: parameter counts (VARIANTS.md §3.5) and names") {
   CHECK(G::layout.find("model.inner.lma_transform.from_latent_gate.weight") >= 0);
   CHECK(M::layout.find("model.inner.L_level.layers.1.self_attn.qkv_proj.weight") >= 0);
   CHECK(M::layout[static_cast<std::size_t>(M::layer_index(0, 0))].rows == 3 * 256);
+  // FLOPs once per ACT step (model/flops.hpp): the tied proj runs on both paths (L'·C' and L·H inputs), the
+  // decoders on L' rows, the gated one twice
+  CHECK(model_flops<M>().lma == 2.0 * L * Cp * dp + 2.0 * L * H * dp + 2.0 * L * dp * H);
+  CHECK(model_flops<R>().lma == 2.0 * L * Cp * dp + 2.0 * L * H * dp + 2.0 * L * dp * H);
+  CHECK(model_flops<S>().lma == 2.0 * 64 * 776 * dp + 2.0 * 64 * dp * 776);
+  CHECK(model_flops<G>().lma == 2.0 * 64 * 776 * dp + 2 * 2.0 * 64 * dp * 776);
 }
 
 TEST_CASE("lma: a latent model trains through the unchanged trainer") {

@@ -25,6 +25,9 @@
 // (recursive.hpp) and the module-level golden check (io/lma_reference_check.hpp) run the same code. Loop bodies are
 // `[=] GTRM_HD` lambdas over views, as in ops/.
 #pragma once
+#include <type_traits>
+#include <utility>
+
 #include "../concepts.hpp"
 #include "../core/view.hpp"
 #include "../ops/activation.hpp"
