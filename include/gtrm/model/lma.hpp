@@ -1,4 +1,4 @@
-// Latent Meta Attention encoder and decoder (VARIANTS.md §3, docs/lma.md), forward next to backward.
+// Latent Meta Attention encoder and decoder (docs/lma.md), forward next to backward.
 //
 // Token level: Y (B·Lt, Dt), the scaled input embedding. Latent level: (B·L', D'), where the whole recursion
 // runs (states, init vectors and blocks at width D', sequence L').

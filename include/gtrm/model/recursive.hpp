@@ -16,7 +16,7 @@
 // model/gates/), TRM arch only: the input injection h = z + u, the attention output inside every block, and
 // the state update z ← z̃. The model asks each site's op (model/schedule.hpp); an empty site's op is the plain
 // TRM's line above, operation for operation (bit-identical results).
-// Mixer mixer::latent_meta<Inner, cfg> (LMA, VARIANTS.md §3; lma.hpp) runs all of the above in a latent
+// Mixer mixer::latent_meta<Inner, cfg> (LMA, docs/lma.md; lma.hpp) runs all of the above in a latent
 // sequence: x is encoded once per ACT step from the token-level embedding (Lt = P + S rows of Dt = hidden)
 // to L rows of D = cfg.width, the states, H_init/L_init and blocks live at (L, D), and the final z_H is
 // decoded back to (Lt, Dt) for the heads. Without it Lt = L and Dt = D and the two levels are one.

@@ -3,7 +3,7 @@
 //
 //   pos::rope / pos::learned / pos::none        positional encoding (TRM_REFERENCE.md §1.5)
 //   mixer::attention<Pos> / mixer::token_mlp<Pos> the token mixer of each block (§1.6)
-//   mixer::latent_meta<Inner, lma_config>         LMA: the recursion in a latent sequence (VARIANTS.md §3)
+//   mixer::latent_meta<Inner, lma_config>         LMA: the recursion in a latent sequence (docs/lma.md)
 //   gate::none                                    no gating: the plain TRM
 //   gate::context_scalar                          GTRM input gate (a): h = z + σ(g_k)·u, one scalar per call index
 //   gate::context_channel                         GTRM input gate (b): h = z + σ(z W_cᵀ + b_c) ⊙ u
@@ -39,7 +39,7 @@ template <position_policy Pos = pos::none>
 struct token_mlp { using position = Pos; static constexpr bool is_attention = false; };
 }  // namespace mixer
 
-// Latent Meta Attention (VARIANTS.md §3, model/lma.hpp, docs/lma.md): the recursion runs in a latent sequence of
+// Latent Meta Attention (model/lma.hpp, docs/lma.md): the recursion runs in a latent sequence of
 // L' ≈ length rows of width `width`, built once per ACT step from the input embedding by head-view stacking
 // (stack_heads slices), flatten, re-chunk and a chunk encoder; a decoder maps the final z_H back to tokens.
 // Every field is one of the LMA author's choices; `lma_config{}` is his HRM port (HRM_LMA @118bcb5:
