@@ -1,4 +1,4 @@
-# `gtrm verify-reference` passes on every golden file of a directory (GOLDEN: tests/data/golden or
+# `gtrm verify-reference` passes on every golden file of a directory (GOLDEN: tests/data/golden, golden_lma or
 # tests/data/golden_variants; the optimizer file a_rope_optim is replayed too) and fails cleanly on bad input.
 file(GLOB files ${GOLDEN}/*.safetensors)
 list(LENGTH files n)

@@ -75,7 +75,7 @@ int print_report(const io::reference_report& rep) {
     failed += !r.pass;
   }
   std::string worst;  // the parts this kind of file has
-  for (const char* part : {"step1/", "grad/", "step2/", "eval/", "iter1/", "iter2/"}) {
+  for (const char* part : {"step1/", "grad/", "step2/", "eval/", "iter1/", "iter2/", "enc/", "dec/", "decsat/"}) {
     const bool present = std::any_of(rep.rows.begin(), rep.rows.end(), [&](const auto& r) { return r.name.rfind(part, 0) == 0; });
     if (!present) continue;
     char buf[64];
@@ -96,6 +96,34 @@ int print_report(const io::reference_report& rep) {
   return 0;
 }
 
+// A module-level LMA file (tests/data/golden_lma): the compiled module of its kind and sizes, or an error listing them.
+int verify_lma_module(const io::safetensors_reader& f, const std::string& file, const json& cfg, double tensor_tol,
+                      double grad_tol) {
+  const auto num = [&](const char* k) { return cfg.contains(k) && cfg[k].is_number_integer() ? cfg[k].get<int>() : -1; };
+  const std::string kind = cfg["kind"].is_string() ? cfg["kind"].get<std::string>() : "";
+  int l_new = -1;
+  try {
+    l_new = std::stoi(f.meta("L_new").value_or("-1"));
+  } catch (const std::exception&) {
+    throw io::error(file + ": its `L_new` metadata is not an integer");
+  }
+  const auto all = golden_lma_candidates();
+  const auto* c = io::find_lma_golden(all, kind, num("L"), num("d0"), num("nh_s"), num("d_new"), l_new);
+  if (!c) {
+    std::string compiled;
+    for (const auto& m : all)
+      compiled += (compiled.empty() ? "" : ", ") + std::string(m.kind) + " L " + std::to_string(m.L) + " L' " + std::to_string(m.L_new);
+    throw io::error(file + ": an LMA module file (kind " + kind + ", L " + std::to_string(num("L")) + ", d0 " +
+                    std::to_string(num("d0")) + ", nh_s " + std::to_string(num("nh_s")) + ", d_new " +
+                    std::to_string(num("d_new")) + ", L_new " + std::to_string(l_new) +
+                    ") no compiled module matches (d0 64, nh_s 4, d_new 32 and: " + compiled +
+                    "). Add it to io::lma_golden_candidates (include/gtrm/io/lma_reference_check.hpp)");
+  }
+  std::printf("%s: LMA module %s (L %d, L' %d, d0 %d, nh_s %d, d' %d) matches the compiled module "
+              "(include/gtrm/io/lma_reference_check.hpp)\n", file.c_str(), c->kind, c->L, c->L_new, c->d0, c->nh_s, c->d_new);
+  return print_report(c->check(f, io::reference_tolerances{.tensor = tensor_tol, .loss = 1e-5, .gradient = grad_tol}));
+}
+
 }  // namespace
 
 int verify_reference(const std::string& file, double tensor_tol, double grad_tol) {
@@ -109,6 +137,7 @@ int verify_reference(const std::string& file, double tensor_tol, double grad_tol
     throw io::error(file + ": its `config` metadata is not valid JSON");
   }
   if (!cfg.is_object()) throw io::error(file + ": its `config` metadata is not a JSON object");
+  if (cfg.contains("kind") && f.contains("enc/x")) return verify_lma_module(f, file, cfg, tensor_tol, grad_tol);
   const json described = describe_golden(f, cfg);
 
   std::vector<golden_candidate> all;

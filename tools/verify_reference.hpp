@@ -9,6 +9,7 @@
 // preset matches gets an error naming the closest preset and every key that differs.
 #pragma once
 #include <gtrm/cpu.hpp>
+#include <gtrm/io/lma_reference_check.hpp>
 #include <gtrm/io/reference_check.hpp>
 #include <gtrm/presets.hpp>
 
@@ -42,6 +43,7 @@ std::vector<golden_candidate> golden_trm_candidates();       // verify_golden_tr
 std::vector<golden_candidate> golden_hrm_candidates();       // verify_golden_hrm.cpp: h, h2
 std::vector<golden_candidate> golden_gate_candidates();      // verify_golden_gates.cpp: g1, g1c, g2h, g2e
 std::vector<golden_candidate> golden_recurrent_candidates(); // verify_golden_recurrent.cpp: g3, g3r, g4
+std::vector<io::lma_golden_candidate> golden_lma_candidates(); // verify_golden_lma.cpp: the golden_lma modules
 
 int verify_reference(const std::string& file, double tensor_tol, double grad_tol);
 int run_verify_reference(const std::string& file, double tensor_tol, double grad_tol);  // gtrm.cpp calls it

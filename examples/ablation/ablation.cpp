@@ -56,6 +56,10 @@ using hrm_model = hrm<abl_dims, abl_cycles, 2, att, halt::q_head_continue, cpu>;
 using transformer_model = transformer<abl_dims, cycles{.layers = 4, .max_act_steps = 4}, att, halt::q_compare, cpu>;
 using hybrid_model = gated<gate::all<ew, gate::recurrent<false>>>;                        // GTRM's exp4
 using all_model = gated<gate::all<gate::context_channel, hw, gate::recurrent<true>>>;
+// LMA as the author's HRM port builds it (docs/lma.md): L' = L, d' = 32, tied encoder, lma_final_proj; latent
+// space has no RoPE, so positions are learned at token level
+using lma_model = trm<abl_dims, abl_cycles, mixer::latent_meta<mixer::attention<pos::learned>, mixer::lma_hrm_port>, gate::none,
+                      halt::q_head, cpu>;
 
 struct options {
   int steps = 400, batch = 32, givens = 6, train = 2000, test = 256;
@@ -218,6 +222,7 @@ int main(int argc, char** argv) {
   VARIANT("all", all_model, "channel + headwise + recurrent/reset")
   VARIANT("hrm", hrm_model, "HRM: H_level 2 + L_level 2 blocks, one-step grad, Q-continue")
   VARIANT("transformer", transformer_model, "transformer baseline, 4 blocks, 1 application per ACT step")
+  VARIANT("lma", lma_model, "LMA, the HRM port's module (tied encoder, lma_final_proj), d' = 32, learned positions")
 #undef VARIANT
 
   std::filesystem::path out(o.out);

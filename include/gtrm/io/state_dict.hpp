@@ -103,8 +103,10 @@ inline std::string quoted(std::string_view v) {
 // cycles, sizes, mlp_t, pos_encodings, no_ACT_continue, ...) plus one key per policy, so that a checkpoint of one
 // variant is never taken for another even where the tensors agree (halting and gradient rule have none):
 //   arch          trm | hrm | transformer, with H_layers (the H_level blocks of hrm, 0 otherwise)
-//   mixer         attention | token_mlp | latent_meta (LMA: lma_inner, lma_stack_heads, lma_length, lma_width,
-//                 lma_heads, lma_relu, lma_residual, lma_decoder)
+//   mixer         attention | token_mlp | latent_meta (LMA, one key per mixer::lma_config field: lma_inner,
+//                 lma_stack_heads, lma_length, lma_width, lma_heads, lma_relu, lma_residual, lma_tied,
+//                 lma_encoder_bias, lma_decoder_bias, lma_stack_scale, lma_torch_init, lma_decoder
+//                 proj_to_hidden | reshape_linear | reshape_gated | inverse_linear; docs/lma.md)
 //   pos_encodings rope | learned | none
 //   context_gate none | scalar | channel;  attention_gate none | headwise | elementwise;
 //   recurrence_gate none | update | update_reset   (GTRM, VARIANTS.md §1)
@@ -133,13 +135,22 @@ std::string model_config_json() {
   kv("hidden_size", std::to_string(d.hidden));
   if constexpr (latent_mixer<mixer_t>) {
     constexpr mixer::lma_config l = mixer_t::config;
-    kv("lma_decoder", detail::quoted(l.decoder == mixer::lma_decoder::chunk_linear ? "chunk_linear" : "proj_to_hidden"));
+    constexpr const char* decoder = l.decoder == mixer::lma_decoder::proj_to_hidden   ? "proj_to_hidden"
+                                    : l.decoder == mixer::lma_decoder::reshape_linear ? "reshape_linear"
+                                    : l.decoder == mixer::lma_decoder::reshape_gated  ? "reshape_gated"
+                                                                                      : "inverse_linear";
+    kv("lma_decoder", detail::quoted(decoder));
+    kv("lma_decoder_bias", flag(l.decoder_bias));
+    kv("lma_encoder_bias", flag(l.encoder_bias));
     kv("lma_heads", std::to_string(l.heads));
     kv("lma_inner", detail::quoted(mixer_t::is_attention ? "attention" : "token_mlp"));
     kv("lma_length", std::to_string(l.length));
     kv("lma_relu", flag(l.relu));
     kv("lma_residual", flag(l.residual));
     kv("lma_stack_heads", std::to_string(l.stack_heads));
+    kv("lma_stack_scale", flag(l.stack_scale));
+    kv("lma_tied", flag(l.tied));
+    kv("lma_torch_init", flag(l.torch_init));
     kv("lma_width", std::to_string(l.width));
   }
   kv("mixer", detail::quoted(latent_mixer<mixer_t> ? "latent_meta" : Model::attention ? "attention" : "token_mlp"));

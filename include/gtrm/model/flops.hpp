@@ -80,9 +80,14 @@ constexpr act_step_flops model_flops() {
   // gate's σ(z W_cᵀ + b_c), the recurrent cells' [z; z̃; ctx] products); the attention gate's are its qkv rows above
   const double gates = M::inject_gate::forward_flops + M::update_gate::forward_flops;
 
-  f.lma = 2 * L * layout_numel(layout, "model.inner.lma.chunk_encoder.weight") +
-          2 * Lt * layout_numel(layout, "model.inner.lma.residual_encoder.weight") +
-          2 * L * layout_numel(layout, "model.inner.lma.chunk_decoder.weight") +
+  // LMA (model/lma.hpp): E_chunk on L' rows, E_resid on Lt rows (the tied one reuses E_chunk's matrix), the decoder
+  // on L' rows (its gate's matrix too)
+  const double proj = layout_numel(layout, "model.inner.lma_transform.proj.weight");
+  f.lma = 2 * L * proj + 2 * Lt * layout_numel(layout, "model.inner.lma_transform.residual_proj.weight") +
+          (M::latent && M::lma_cfg.residual && M::lma_cfg.tied ? 2 * Lt * proj : 0) +
+          2 * L * layout_numel(layout, "model.inner.lma_transform.from_latent.weight") +
+          2 * L * layout_numel(layout, "model.inner.lma_transform.from_latent_gate.weight") +
+          2 * L * layout_numel(layout, "model.inner.lma.inverse_decoder.weight") +
           2 * L * layout_numel(layout, "model.inner.lma_final_proj.weight");
   f.heads = 2 * S * layout_numel(layout, "model.inner.lm_head.weight") + 2 * layout_numel(layout, "model.inner.q_head.weight");
 

@@ -16,7 +16,7 @@
 // model/gates/), TRM arch only: the input injection h = z + u, the attention output inside every block, and
 // the state update z ← z̃. The model asks each site's op (model/schedule.hpp); an empty site's op is the plain
 // TRM's line above, operation for operation (bit-identical results).
-// Mixer mixer::latent_meta<Inner, cfg> (LMA, VARIANTS.md §3; lma.hpp) runs all of the above in a latent
+// Mixer mixer::latent_meta<Inner, cfg> (LMA, docs/lma.md; lma.hpp) runs all of the above in a latent
 // sequence: x is encoded once per ACT step from the token-level embedding (Lt = P + S rows of Dt = hidden)
 // to L rows of D = cfg.width, the states, H_init/L_init and blocks live at (L, D), and the final z_H is
 // decoded back to (Lt, Dt) for the heads. Without it Lt = L and Dt = D and the two levels are one.
@@ -169,10 +169,15 @@ class recursive_model {
   static constexpr int idx_inject = idx_gate0;                            // the injection gate's tensors
   static constexpr int idx_ctx = idx_inject;
   static constexpr int idx_update = idx_inject + inject_gate::tensors;    // the update gate's tensors
-  static constexpr int idx_lma = idx_update + update_gate::tensors;       // E_chunk W, b [, E_resid W, b], decoder
-  static constexpr int idx_lma_dec = idx_lma + (lma_cfg.residual ? 4 : 2);
+  // LMA (docs/lma.md): E_chunk W [, b] [, E_resid W [, b] unless tied], then the decoder W [, b] [, gate W [, b]]
+  static constexpr int lma_encoder_tensors =
+      !latent ? 0 : (1 + lma_cfg.encoder_bias) * (lma_cfg.residual && !lma_cfg.tied ? 2 : 1);
+  static constexpr int lma_decoder_tensors =
+      !latent ? 0 : (1 + lma_cfg.decoder_bias) * (lma_cfg.decoder == mixer::lma_decoder::reshape_gated ? 2 : 1);
+  static constexpr int idx_lma = idx_update + update_gate::tensors;
+  static constexpr int idx_lma_dec = idx_lma + lma_encoder_tensors;
   static constexpr auto make_layout() {
-    param_layout<5 + per_layer * total_layers + inject_gate::tensors + update_gate::tensors + 6> l;
+    param_layout<5 + per_layer * total_layers + inject_gate::tensors + update_gate::tensors + 8> l;
     l.add("model.inner.embed_tokens.embedding_weight", V, Dt);
     l.add("model.inner.lm_head.weight", V, Dt);
     l.add("model.inner.q_head.weight", 2, Dt);
@@ -195,18 +200,32 @@ class recursive_model {
     }
     inject_gate::add_params(l);
     update_gate::add_params(l);
-    if (latent) {
-      l.add("model.inner.lma.chunk_encoder.weight", D, C);
-      l.add_vector("model.inner.lma.chunk_encoder.bias", D);
-      if (lma_cfg.residual) {
-        l.add("model.inner.lma.residual_encoder.weight", D, Dt);
-        l.add_vector("model.inner.lma.residual_encoder.bias", D);
-      }
-      if (lma_cfg.decoder == mixer::lma_decoder::chunk_linear) {
-        l.add("model.inner.lma.chunk_decoder.weight", C, D);
-        l.add_vector("model.inner.lma.chunk_decoder.bias", C);
-      } else {
-        l.add("model.inner.lma_final_proj.weight", Dt, D);
+    if (latent) {  // the HRM port's state_dict names (ACTLossHead's model.inner. prefix), docs/lma.md
+      const auto linear = [&](const char* w, const char* b, int rows, int cols, bool bias) {
+        l.add(w, rows, cols);
+        if (bias) l.add_vector(b, rows);
+      };
+      linear("model.inner.lma_transform.proj.weight", "model.inner.lma_transform.proj.bias", D, C, lma_cfg.encoder_bias);
+      if (lma_cfg.residual && !lma_cfg.tied)  // HRM commit d81f5e4's separate residual_proj
+        linear("model.inner.lma_transform.residual_proj.weight", "model.inner.lma_transform.residual_proj.bias", D, Dt,
+               lma_cfg.encoder_bias);
+      switch (lma_cfg.decoder) {
+        case mixer::lma_decoder::proj_to_hidden:
+          linear("model.inner.lma_final_proj.weight", "model.inner.lma_final_proj.bias", Dt, D, lma_cfg.decoder_bias);
+          break;
+        case mixer::lma_decoder::reshape_linear:
+          linear("model.inner.lma_transform.from_latent.weight", "model.inner.lma_transform.from_latent.bias", C, D,
+                 lma_cfg.decoder_bias);
+          break;
+        case mixer::lma_decoder::reshape_gated:
+          linear("model.inner.lma_transform.from_latent.weight", "model.inner.lma_transform.from_latent.bias", C, D,
+                 lma_cfg.decoder_bias);
+          linear("model.inner.lma_transform.from_latent_gate.weight", "model.inner.lma_transform.from_latent_gate.bias", C,
+                 D, lma_cfg.decoder_bias);
+          break;
+        case mixer::lma_decoder::inverse_linear:
+          linear("model.inner.lma.inverse_decoder.weight", "model.inner.lma.inverse_decoder.bias", C, D, lma_cfg.decoder_bias);
+          break;
       }
     }
     return l;
@@ -234,8 +253,9 @@ class recursive_model {
   // The reference initialisation (§1.3), seeded: trunc-normal weights with std 1/sqrt(fan_in), q_head
   // weight 0 and bias −5, puzzle table 0, H_init/L_init trunc-normal std 1. Each gate initialises its own
   // tensors as its source does (model/gates/), in layout order, from the same generator; attention-gate rows of
-  // qkv_proj as the rest of qkv_proj. LMA: weights trunc-normal 1/sqrt(fan_in), biases 0 (a choice; nn.Linear
-  // would draw them uniformly).
+  // qkv_proj as the rest of qkv_proj. LMA with lma_config::torch_init (the author's): nn.Linear's
+  // U(±1/√fan_in) for weights and biases, lma_final_proj trunc-normal 1/√fan_in (CastedLinear); without it
+  // trunc-normal weights and zero biases.
   void init(std::uint64_t seed) {
     std::mt19937_64 rng(seed);
     params_.zero();
@@ -248,7 +268,18 @@ class recursive_model {
       if (idx == idx_inject) inject_gate::init(gate_tensors<inject_gate>(params_.data(), idx_inject), rng);
       if (idx == idx_update) update_gate::init(gate_tensors<update_gate>(params_.data(), idx_update), rng);
       if (idx >= idx_gate0 && idx < idx_lma) continue;                               // the gates' own
-      if (s.ndim == 1) continue;                                                     // LMA biases: 0
+      if (idx >= idx_lma) {                                                          // LMA
+        const auto& w = s.ndim == 1 ? layout[i - 1] : s;                             // a bias follows its weight
+        const double bound = 1.0 / std::sqrt(static_cast<double>(w.cols));          // fan_in = cols
+        const bool casted = lma_cfg.decoder == mixer::lma_decoder::proj_to_hidden && idx >= idx_lma_dec;
+        if (lma_cfg.torch_init && !casted) {
+          std::uniform_real_distribution<double> u(-bound, bound);
+          for (auto& v : p) v = static_cast<T>(u(rng));
+        } else if (s.ndim == 2) {
+          trunc_normal_fill(p, bound, rng);
+        }
+        continue;
+      }
       trunc_normal_fill(p, 1.0 / std::sqrt(static_cast<double>(s.cols)), rng);      // fan_in = cols
     }
     puzzle_table_.zero();
@@ -340,6 +371,7 @@ class recursive_model {
     // LMA (latent models only)
     view<T, C> z0, chunks;                // (B·L, C) encoder input chunks; decoder output chunks / their gradient
     view<T, D> enc_a, enc_b, zfin, genc;  // (B·L, D) E_chunk / E_resid outputs, final z_H, backward scratch
+    view<T, C> dec_g, dec_v;              // (B·L, C) the gated decoder's gate and value (reshape_gated only)
     view<T, Dt> ydec, dyd;                // (B·Lt, Dt) decoded z_H for the heads, its gradient
     typename inject_gate::work inj_work;  // the gates' scratch and per-step values
     typename update_gate::work upd_work;
@@ -360,6 +392,10 @@ class recursive_model {
         if constexpr (lma_cfg.residual) enc_b = a.take<T, D>(n);
         zfin = a.take<T, D>(n);
         ydec = a.take<T, Dt>(b * Lt);
+        if constexpr (lma_cfg.decoder == mixer::lma_decoder::reshape_gated) {
+          dec_g = a.take<T, C>(n);
+          dec_v = a.take<T, C>(n);
+        }
       } else {
         xt = x;
       }

@@ -3,7 +3,7 @@
 //
 //   pos::rope / pos::learned / pos::none        positional encoding (TRM_REFERENCE.md §1.5)
 //   mixer::attention<Pos> / mixer::token_mlp<Pos> the token mixer of each block (§1.6)
-//   mixer::latent_meta<Inner, lma_config>         LMA: the recursion in a latent sequence (VARIANTS.md §3)
+//   mixer::latent_meta<Inner, lma_config>         LMA: the recursion in a latent sequence (docs/lma.md)
 //   gate::none                                    no gating: the plain TRM
 //   gate::context_scalar                          GTRM input gate (a): h = z + σ(g_k)·u, one scalar per call index
 //   gate::context_channel                         GTRM input gate (b): h = z + σ(z W_cᵀ + b_c) ⊙ u
@@ -39,24 +39,52 @@ template <position_policy Pos = pos::none>
 struct token_mlp { using position = Pos; static constexpr bool is_attention = false; };
 }  // namespace mixer
 
-// Latent Meta Attention (VARIANTS.md §3, model/lma.hpp): the recursion runs in a latent sequence of
+// Latent Meta Attention (model/lma.hpp, docs/lma.md): the recursion runs in a latent sequence of
 // L' ≈ length rows of width `width`, built once per ACT step from the input embedding by head-view stacking
 // (stack_heads slices), flatten, re-chunk and a chunk encoder; a decoder maps the final z_H back to tokens.
-// Choices the public description leaves open are fields here (defaults: what the HRM_LMA port does, §3.3).
+// Every field is one of the LMA author's choices; `lma_config{}` is his HRM port (HRM_LMA @118bcb5:
+// LMAInitialTransform + lma_final_proj), also named lma_hrm_port. docs/lma.md lists which of the author's modules
+// each setting reproduces; tests/test_golden_lma.cpp checks them against his code.
 namespace mixer {
 enum class lma_decoder {
-  chunk_linear,    // chunks = z_H W_oᵀ + b_o, inverse resequencing (works for any L')
-  proj_to_hidden,  // z_H W_pᵀ per latent row, the HRM port's lma_final_proj (needs L' = L)
+  proj_to_hidden,  // Y' = z_H W_pᵀ per latent row: the HRM port's lma_final_proj (needs L' = L)
+  reshape_linear,  // chunks = (z_H W_oᵀ + b_o)·√(C'/d'), viewed row-major as (L, D): BERT's LMABertAttention
+  reshape_gated,   // chunks = σ(z_H W_gᵀ + b_g) ⊙ (z_H W_vᵀ + b_v), viewed row-major: ViT's inverse_transform
+  inverse_linear,  // gtrm's own extra (no author's module): chunks = z_H W_oᵀ + b_o, then the true inverse of the
+                   // stacking and re-chunking. Not a default.
 };
 struct lma_config {
-  int stack_heads = 4;      // nh_s (lma_heads): channel slices stacked along the sequence
-  int length = 0;           // target latent length L' (0: L); the closest divisor of L·D is taken
-  int width = 0;            // latent width d' (0: hidden / 2, the port's default)
-  int heads = 0;            // attention heads in latent space (0: dims.heads)
-  bool relu = true;         // E_chunk (and E_resid) activation: ReLU (RL/PointNet/HRM) or identity (BERT/ViT)
-  bool residual = false;    // E_resid: X' += act(Y W_rᵀ + b_r), needs L' = L ("unclean" reading (i), §3.3)
-  lma_decoder decoder = lma_decoder::chunk_linear;
+  int stack_heads = 4;        // nh_s (lma_heads): channel slices stacked along the sequence
+  int length = 0;             // target latent length L' (0: L); the closest divisor of L·D is taken
+  int width = 0;              // latent width d' (0: hidden / 2, the port's default)
+  int heads = 0;              // attention heads in latent space (0: dims.heads)
+  bool relu = true;           // encoder activation on each path before the sum: ReLU (HRM/RL) or identity (BERT/ViT)
+  bool residual = true;       // E_resid: X' += act(Y W_rᵀ [+ b_r]), needs L' = L (HRM port)
+  bool tied = true;           // E_resid uses E_chunk's matrix (HRM port: one `proj` for both paths; needs C' = D)
+  bool encoder_bias = false;  // E_chunk/E_resid biases (HRM, BERT: none; RL, ViT: nn.Linear's)
+  bool decoder_bias = false;  // decoder biases (HRM's lma_final_proj: none; BERT, ViT: nn.Linear's)
+  bool stack_scale = false;   // the stacked input times 1/√nh_s before E_chunk (BERT's LMABertAttention)
+  bool torch_init = true;     // nn.Linear's init, weights and biases U(±1/√fan_in) (lma_final_proj: trunc-normal
+                              // std 1/√fan_in as CastedLinear); false: trunc-normal weights, zero biases
+  lma_decoder decoder = lma_decoder::proj_to_hidden;
 };
+// The author's modules as presets (docs/lma.md). The HRM port is the default.
+inline constexpr lma_config lma_hrm_port{};
+// RL_Tracking LMA_InitialTransform_RL stage 2 (encoder only there; a decoder must still be chosen: reshape_linear).
+constexpr lma_config lma_rl(int length, int width = 0) {
+  return {.length = length, .width = width, .relu = true, .residual = false, .encoder_bias = true, .decoder_bias = true,
+          .decoder = lma_decoder::reshape_linear};
+}
+// ViT-LMA's LMABertAttention: bias-free encoder without activation on the 1/√nh_s-scaled stack, scaled decoder.
+constexpr lma_config lma_bert(int length, int width = 0) {
+  return {.length = length, .width = width, .relu = false, .residual = false, .encoder_bias = false, .decoder_bias = true,
+          .stack_scale = true, .decoder = lma_decoder::reshape_linear};
+}
+// ViT-LMA's InitialLatentTransform: encoder with bias, no activation; gated decoder (inverse_transform).
+constexpr lma_config lma_vit(int length, int width = 0) {
+  return {.length = length, .width = width, .relu = false, .residual = false, .encoder_bias = true, .decoder_bias = true,
+          .decoder = lma_decoder::reshape_gated};
+}
 template <class Inner, lma_config Config = lma_config{}>
 struct latent_meta {
   using inner = Inner;                        // the mixer of the latent blocks
