@@ -22,6 +22,7 @@
 #include "../io/safetensors.hpp"
 #include "../io/state_dict.hpp"
 #include "../model/act.hpp"
+#include "../ops/elementwise.hpp"
 #include "adam_atan2.hpp"
 #include "adamw.hpp"
 #include "ema.hpp"
@@ -60,7 +61,7 @@ class trainer {
   using T = typename Model::scalar;
 
   trainer(Model& m, const train_config& cfg)
-      : m_(m), cfg_(cfg), ws_(cfg.global_batch_size), carry_(cfg.global_batch_size), sc_(cfg.global_batch_size),
+      : m_(m), cfg_(cfg), ws_(cfg.global_batch_size), carry_(m.backend(), cfg.global_batch_size), sc_(cfg.global_batch_size),
         adam_({cfg.lr, cfg.beta1, cfg.beta2, cfg.weight_decay, true}, m.params().size()),
         adamw_({cfg.lr, cfg.beta1, cfg.beta2, 1e-8, cfg.weight_decay}, cfg.optimizer == optimizer_kind::adamw ? m.params().size() : 0),
         sgd_({cfg.puzzle_emb_lr, cfg.puzzle_emb_weight_decay}, Model::E > 0 ? Model::E : 1, cfg.global_batch_size),
@@ -74,7 +75,7 @@ class trainer {
   train_step_result train_batch(const batch_ref& batch) {
     ++step_;
     m_.zero_grads();
-    for (auto& v : ws_.dlocal) v = T(0);
+    ops::fill<Be, T, Model::E_cols>(m_.backend(), ws_.dlocal, T(0));
     act_options opt{.training = true, .exploration_prob = cfg_.halt_exploration_prob, .loss = cfg_.loss,
                     .loss_scale = 1.0 / static_cast<double>(cfg_.global_batch_size), .backward = true};
     const act_step_result r = act_step(m_, ws_, carry_, batch, sc_, opt, rng_, extra_.get());
@@ -103,12 +104,13 @@ class trainer {
   // The weights evaluation and checkpoints use: the EMA shadow (raw weights without EMA), with the current
   // buffers (puzzle table, H_init, L_init), as pretrain.py's EMA copy.
   void copy_eval_weights(Model& out) const {
+    const auto& be = m_.backend();
     const auto src = cfg_.ema ? ema_.shadow() : std::span<const T>(m_.params().span());
-    std::copy(src.begin(), src.end(), out.params().begin());
-    std::copy(m_.h_init().begin(), m_.h_init().end(), out.h_init().begin());
-    std::copy(m_.l_init().begin(), m_.l_init().end(), out.l_init().begin());
+    copy(be, out.params(), src);
+    copy(be, out.h_init(), m_.h_init());
+    copy(be, out.l_init(), m_.l_init());
     if (out.puzzle_table().size() != m_.puzzle_table().size()) throw std::invalid_argument("copy_eval_weights: puzzle tables differ in size");
-    std::copy(m_.puzzle_table().begin(), m_.puzzle_table().end(), out.puzzle_table().begin());
+    copy(be, out.puzzle_table(), m_.puzzle_table());
   }
 
   // ---- training state: everything a step reads, so that a resumed run equals an uninterrupted one ----
@@ -118,15 +120,19 @@ class trainer {
     const auto n = static_cast<std::int64_t>(m_.params().size());
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.save(m_.backend(), w, "train/optimizer.");
     else adamw_.save(m_.backend(), w, "train/optimizer.");
-    if (cfg_.ema) w.add("train/ema.shadow", {n}, ema_.shadow().data());
+    const auto& be = m_.backend();   // backend memory goes through host copies (host_stage)
+    if (cfg_.ema) {
+      const auto shadow = ema_.shadow();
+      w.add("train/ema.shadow", {n}, host_stage(be, shadow).download().data());
+    }
     const std::int64_t rows = carry_.batch;
-    w.add("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h.data());
-    w.add("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l.data());
-    w.add("train/carry.steps", {rows}, carry_.steps.data());
-    w.add("train/carry.halted", {rows}, carry_.halted.data());
-    w.add("train/carry.inputs", {rows, Model::S}, carry_.inputs.data());
-    w.add("train/carry.labels", {rows, Model::S}, carry_.labels.data());
-    w.add("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids.data());
+    w.add("train/carry.z_H", {rows * Model::L, Model::D}, host_stage(be, carry_.z_h).download().data());
+    w.add("train/carry.z_L", {rows * Model::L, Model::D}, host_stage(be, carry_.z_l).download().data());
+    w.add("train/carry.steps", {rows}, host_stage(be, carry_.steps).download().data());
+    w.add("train/carry.halted", {rows}, host_stage(be, carry_.halted).download().data());
+    w.add("train/carry.inputs", {rows, Model::S}, host_stage(be, carry_.inputs).download().data());
+    w.add("train/carry.labels", {rows, Model::S}, host_stage(be, carry_.labels).download().data());
+    w.add("train/carry.puzzle_identifiers", {rows}, host_stage(be, carry_.puzzle_ids).download().data());
     std::ostringstream rng;
     rng << rng_;
     w.metadata("train.step", std::to_string(step_));
@@ -150,14 +156,23 @@ class trainer {
     const std::int64_t n = static_cast<std::int64_t>(m_.params().size()), rows = carry_.batch;
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.load(m_.backend(), f, "train/optimizer.");
     else adamw_.load(m_.backend(), f, "train/optimizer.");
-    if (cfg_.ema) f.read_into<T>("train/ema.shadow", {n}, ema_.shadow().data());
-    f.read_into<T>("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h.data());
-    f.read_into<T>("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l.data());
-    f.read_into<std::int32_t>("train/carry.steps", {rows}, carry_.steps.data());
-    f.read_into<std::uint8_t>("train/carry.halted", {rows}, carry_.halted.data());
-    f.read_into<std::int32_t>("train/carry.inputs", {rows, Model::S}, carry_.inputs.data());
-    f.read_into<std::int32_t>("train/carry.labels", {rows, Model::S}, carry_.labels.data());
-    f.read_into<std::int32_t>("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids.data());
+    const auto& be = m_.backend();   // read on the host, then uploaded (host_stage)
+    const auto read = [&]<class U>(const char* name, std::vector<std::int64_t> shape, auto& dst) {
+      host_stage h(be, dst);
+      f.read_into<U>(name, shape, h.data());
+      h.upload();
+    };
+    if (cfg_.ema) {
+      auto shadow = ema_.shadow();
+      read.template operator()<T>("train/ema.shadow", {n}, shadow);
+    }
+    read.template operator()<T>("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h);
+    read.template operator()<T>("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l);
+    read.template operator()<std::int32_t>("train/carry.steps", {rows}, carry_.steps);
+    read.template operator()<std::uint8_t>("train/carry.halted", {rows}, carry_.halted);
+    read.template operator()<std::int32_t>("train/carry.inputs", {rows, Model::S}, carry_.inputs);
+    read.template operator()<std::int32_t>("train/carry.labels", {rows, Model::S}, carry_.labels);
+    read.template operator()<std::int32_t>("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids);
     step_ = std::stoll(f.meta("train.step").value_or("0"));
     const std::int64_t ostep = std::stoll(f.meta("train.optimizer_step").value_or("0"));
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.state().step = ostep; else adamw_.state().step = ostep;
