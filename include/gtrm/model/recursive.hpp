@@ -466,10 +466,12 @@ class recursive_model {
   }
 
  public:
-  // The token and puzzle ids of `batch` rows, in host memory, against the vocabulary and the puzzle table.
+  // The token and puzzle ids of `batch` rows, in host memory, against the vocabulary and the puzzle table (either
+  // pointer may be null: not checked).
   void check_host_ids(const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t batch) const {
-    ops::check_token_ids(inputs, batch * S, V, "model: input token");
-    if constexpr (E > 0) ops::check_token_ids(puzzle_ids, batch, static_cast<int>(num_puzzle_ids_), "model: puzzle identifier");
+    if (inputs) ops::check_token_ids(inputs, batch * S, V, "model: input token");
+    if constexpr (E > 0)
+      if (puzzle_ids) ops::check_token_ids(puzzle_ids, batch, static_cast<int>(num_puzzle_ids_), "model: puzzle identifier");
   }
 
  private:

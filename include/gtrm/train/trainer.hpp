@@ -18,6 +18,7 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "../io/safetensors.hpp"
 #include "../io/state_dict.hpp"
@@ -65,7 +66,8 @@ class trainer {
         adam_({cfg.lr, cfg.beta1, cfg.beta2, cfg.weight_decay, true}, m.params().size()),
         adamw_({cfg.lr, cfg.beta1, cfg.beta2, 1e-8, cfg.weight_decay}, cfg.optimizer == optimizer_kind::adamw ? m.params().size() : 0),
         sgd_({cfg.puzzle_emb_lr, cfg.puzzle_emb_weight_decay}, Model::E > 0 ? Model::E : 1, cfg.global_batch_size),
-        ema_(cfg.ema_rate), rng_(cfg.seed) {
+        ema_(cfg.ema_rate), rng_(cfg.seed),
+        ids_host_(device_memory_backend<Be> ? static_cast<std::size_t>(cfg.global_batch_size) : 0) {
     if (cfg.global_batch_size < 1) throw std::invalid_argument("train_config.global_batch_size must be at least 1");
     if constexpr (Model::halt_type::continue_target) extra_ = std::make_unique<typename Model::workspace>(cfg.global_batch_size, false);
     if (cfg.ema) ema_.register_params(m.backend(), m.params().span());
@@ -80,9 +82,16 @@ class trainer {
                     .loss_scale = 1.0 / static_cast<double>(cfg_.global_batch_size), .backward = true};
     const act_step_result r = act_step(m_, ws_, carry_, batch, sc_, opt, rng_, extra_.get());
     train_step_result out{r.loss, r.metrics, lr_at(cfg_.lr), lr_at(cfg_.puzzle_emb_lr)};
-    if constexpr (Model::E > 0)
+    if constexpr (Model::E > 0) {
+      // sign-SGD checks the ids on the host: a device carry's ids come down first (O(batch), into memory sized once)
+      std::span<const std::int32_t> ids = carry_.puzzle_ids.span();
+      if constexpr (device_memory_backend<Be>) {
+        to_host(m_.backend(), ids_host_, carry_.puzzle_ids);
+        ids = ids_host_;
+      }
       sgd_.step(m_.backend(), m_.puzzle_table().span(), std::span<const T>(ws_.dlocal.data(), static_cast<std::size_t>(carry_.batch * Model::E)),
-                std::span<const std::int32_t>(carry_.puzzle_ids.span()), out.puzzle_emb_lr);
+                ids, out.puzzle_emb_lr);
+    }
     if (!cfg_.freeze_weights) {
       if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
       else adamw_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
@@ -198,6 +207,7 @@ class trainer {
   sign_sgd<T, Be> sgd_;
   ema<T, Be> ema_;
   std::mt19937_64 rng_;
+  std::vector<std::int32_t> ids_host_;   // device backends: the carry's puzzle ids for sign-SGD's host check
   std::int64_t step_ = 0;
 };
 
