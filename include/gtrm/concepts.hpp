@@ -125,12 +125,13 @@ void zero(const Be& be, Dst&& dst) {
 // may read it, a staged host copy on a device backend. download() before reading data(), upload() after writing.
 template <class Be, class Buf>
 class host_stage {
-  using element = std::remove_cvref_t<decltype(*std::data(std::declval<Buf&>()))>;
+  using pointer = decltype(std::data(std::declval<Buf&>()));   // const T* for a const buffer
+  using element = std::remove_cvref_t<decltype(*std::declval<pointer>())>;
   static constexpr bool staged = device_memory_backend<Be>;
 
  public:
   host_stage(const Be& be, Buf& buf) : be_(be), buf_(buf), copy_(staged ? std::size(buf) : 0) {}
-  element* data() {
+  pointer data() {
     if constexpr (staged) return copy_.data();
     else return std::data(buf_);
   }

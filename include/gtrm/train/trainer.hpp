@@ -109,6 +109,10 @@ class trainer {
   std::int64_t step() const { return step_; }
   const act_carry<Model>& carry() const { return carry_; }
   typename Model::workspace& workspace() { return ws_; }
+  // The active optimizer's moments and step count (backend storage).
+  const optimizer_state<T, typename Model::backend_type>& optimizer_moments() const {
+    return cfg_.optimizer == optimizer_kind::adam_atan2 ? adam_.state() : adamw_.state();
+  }
 
   // The weights evaluation and checkpoints use: the EMA shadow (raw weights without EMA), with the current
   // buffers (puzzle table, H_init, L_init), as pretrain.py's EMA copy.
