@@ -124,6 +124,7 @@ class trainer {
     copy(be, out.l_init(), m_.l_init());
     if (out.puzzle_table().size() != m_.puzzle_table().size()) throw std::invalid_argument("copy_eval_weights: puzzle tables differ in size");
     copy(be, out.puzzle_table(), m_.puzzle_table());
+    synchronize(be);  // `out` may run on another stream of the backend (its own tag): the copies land first
   }
 
   // ---- training state: everything a step reads, so that a resumed run equals an uninterrupted one ----
