@@ -26,6 +26,11 @@ template train::eval_result train::evaluate_split(presets::sudoku_att<cuda>&, co
                                                   train::no_final_hook&&);
 template void io::load_state_dict(presets::sudoku_att<cuda>&, const io::safetensors_reader&, const std::string&);
 template void io::add_state_dict(const presets::sudoku_att<cuda>&, io::safetensors_writer&);
+// the golden-file checks (a step, an evaluation, optimizer iterations), through host copies of device memory
+template io::reference_report io::check_reference<presets::golden_rope<cuda>>(const io::safetensors_reader&,
+                                                                              const io::reference_tolerances&);
+template io::reference_report io::check_optimizer_reference<presets::golden_rope<cuda>>(
+    const io::safetensors_reader&, const io::reference_tolerances&);
 // every gate and the HRM arch: their forward and backward through one trainer step
 template train::train_step_result train::trainer<presets::golden_gate_hybrid<cuda>>::train_batch(const batch_ref&);
 template train::train_step_result train::trainer<presets::golden_gate_scalar<cuda>>::train_batch(const batch_ref&);
