@@ -18,6 +18,7 @@
 //                                            puzzle table's optimizer (step(be, table, grads, host ids, lr))
 // The optimizers are the same classes on both backends (train/optimizer.hpp), with the backend's storage.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <span>
@@ -42,6 +43,7 @@ struct tensor {
 struct output {
   std::string name;
   std::vector<double> values;
+  double tolerance = 0;  // the relative bound of test_cuda_ops.cu's metric for this output (0: the default, 1e-5)
 };
 using outputs = std::vector<output>;
 
@@ -371,10 +373,130 @@ outputs body_sign_sgd(H& h) {
   return {fetch(h, "table", table)};
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// the whole model: one ACT step forward and backward, and trainer steps, of a small preset (the golden files'
+// attention + RoPE TRM with a puzzle embedding: hidden 64, 4 heads, T = 3, n = 2). The model allocates on its own
+// backend (a fresh tag: on cuda its own stream), so its memory is read back through that backend.
+// Tolerance 1e-4 of each tensor's scale: nine network applications of fp32 sums in two orders, not one op.
+
+inline constexpr double model_tolerance = 1e-4;
+
+template <class Be, class T>
+output grab(const Be& be, std::string name, const T* p, index_t n, double tol = model_tolerance) {
+  std::vector<T> v(static_cast<std::size_t>(n));
+  to_host(be, v, std::span<const T>(p, static_cast<std::size_t>(n)));
+  return {std::move(name), std::vector<double>(v.begin(), v.end()), tol};
+}
+
+struct host_batch {
+  std::vector<std::int32_t> inputs, labels, ids;
+  batch_ref ref() const { return {inputs.data(), labels.data(), ids.data(), static_cast<index_t>(ids.size())}; }
+};
+
+template <class M>
+host_batch random_batch(index_t rows, index_t puzzles, std::uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  host_batch b;
+  for (index_t i = 0; i < rows * M::S; ++i) {
+    b.inputs.push_back(static_cast<std::int32_t>(rng() % M::V));
+    b.labels.push_back(rng() % 5 == 0 ? ignore_label : static_cast<std::int32_t>(rng() % M::V));
+  }
+  for (index_t i = 0; i < rows; ++i) b.ids.push_back(static_cast<std::int32_t>(rng() % puzzles));
+  return b;
+}
+
+// A model with the reference init plus a random puzzle table and q head (zero and constant at init), so that every
+// path carries signal.
+template <class M>
+void init_parity_model(M& m, std::uint64_t seed) {
+  m.init(seed);
+  host_stage table(m.backend(), m.puzzle_table());
+  const auto t = randn(static_cast<std::size_t>(m.puzzle_table().size()), seed + 1, 0.5);
+  std::copy(t.begin(), t.end(), table.data());
+  table.upload();
+  host_stage params(m.backend(), m.params());
+  params.download();
+  const auto& qw = M::layout[static_cast<std::size_t>(M::idx_qw)];
+  const auto q = randn(static_cast<std::size_t>(qw.size()), seed + 2, 0.1);
+  std::copy(q.begin(), q.end(), params.data() + qw.offset);
+  params.upload();
+}
+
+template <class M>
+void grab_grads(const M& m, outputs& out) {
+  for (std::size_t i = 0; i < M::layout.count; ++i) {
+    const auto& s = M::layout[i];
+    out.push_back(grab(m.backend(), "grad/" + std::string(s.full_name()), m.grads().data() + s.offset, s.size()));
+  }
+}
+
+template <class H>
+outputs body_act_step(H&) {
+  using Be = typename H::backend_type;
+  using M = presets::golden_rope<Be>;
+  constexpr index_t B = 3, puzzles = 4;
+  M m(puzzles, Be{});
+  init_parity_model(m, 181);
+  typename M::workspace ws(B);
+  act_carry<M> c(m.backend(), B);
+  act_scratch<M> sc(B);
+  const host_batch batch = random_batch<M>(B, puzzles, 182);
+  m.zero_grads();
+  ops::fill<Be, float, M::E_cols>(m.backend(), ws.dlocal, 0.0f);
+  const act_options opt{.training = true, .exploration_prob = 0.0, .loss = lm_loss_kind::stablemax,
+                        .loss_scale = 1.0 / B, .backward = true};
+  std::mt19937_64 rng(0);
+  const act_step_result r = act_step(m, ws, c, batch.ref(), sc, opt, rng);
+  const auto& be = m.backend();
+  outputs out{{"loss", {r.loss}, model_tolerance},
+              grab(be, "logits", ws.logits.data(), B * M::S * M::V),
+              grab(be, "q", ws.q.data(), B * 2),
+              grab(be, "carry.z_H", c.z_h.data(), B * M::L * M::D),
+              grab(be, "carry.z_L", c.z_l.data(), B * M::L * M::D),
+              grab(be, "carry.steps", c.steps.data(), B, 0.0),
+              grab(be, "dlocal", ws.dlocal.data(), B * M::E)};
+  grab_grads(m, out);
+  return out;
+}
+
+// Two trainer steps (the second restarts no row: all carry on), Adam-atan2 with EMA, exploration drawn on the
+// host (the same draws on both backends). lr 1e-6: the first Adam steps are sign-like (atan2(g, |g|)), so a
+// near-zero gradient whose sign differs between backends moves a weight by ~lr; the moments are compared as they are.
+template <class H>
+outputs body_trainer_step(H&) {
+  using Be = typename H::backend_type;
+  using M = presets::golden_rope<Be>;
+  constexpr index_t B = 3, puzzles = 4;
+  M m(puzzles, Be{});
+  init_parity_model(m, 191);
+  train::train_config cfg;
+  cfg.global_batch_size = B;
+  cfg.total_steps = 10;
+  cfg.lr = 1e-6;
+  cfg.lr_warmup_steps = 0;
+  cfg.halt_exploration_prob = 0.5;
+  cfg.seed = 5;
+  train::trainer<M> tr(m, cfg);
+  double loss = 0;
+  for (int k = 0; k < 2; ++k) loss += tr.train_batch(random_batch<M>(B, puzzles, 192 + k).ref()).loss;
+  M eval(puzzles, Be{});
+  tr.copy_eval_weights(eval);
+  const auto& be = m.backend();
+  const index_t n = M::param_count;
+  outputs out{{"loss", {loss}, model_tolerance},
+              grab(be, "params", m.params().data(), n),
+              grab(be, "optimizer.m", tr.optimizer_moments().m.data(), n),
+              grab(be, "optimizer.v", tr.optimizer_moments().v.data(), n),
+              grab(eval.backend(), "ema.shadow", eval.params().data(), n),
+              grab(be, "puzzle_table", m.puzzle_table().data(), m.puzzle_table().size())};
+  grab_grads(m, out);
+  return out;
+}
+
 // Every body, for the two translation units to expand: X(name).
 #define GTRM_PARITY_BODIES(X)                                                                                        \
   X(linear) X(linear_bias) X(linear_double) X(rms_norm) X(swiglu) X(swiglu_mlp) X(rope) X(attention)                 \
   X(attention_long) X(token_mlp) X(embedding) X(sparse_embedding) X(stablemax_xent) X(softmax_xent) X(bce_logits)  \
-  X(elementwise) X(adam_atan2) X(adamw) X(ema) X(sign_sgd)
+  X(elementwise) X(adam_atan2) X(adamw) X(ema) X(sign_sgd) X(act_step) X(trainer_step)
 
 }  // namespace gtrm::parity

@@ -90,7 +90,7 @@ void compare(const outputs& ref, const outputs& got) {
     CHECK(scale > 0);  // an all-zero output would make the check vacuous
     const double rel = scale > 0 ? diff / scale : diff;
     INFO("max |cuda - cpu| = " << diff << ", max |cpu| = " << scale);
-    CHECK(rel <= tolerance);
+    CHECK(rel <= (ref[k].tolerance > 0 ? ref[k].tolerance : tolerance));
   }
 }
 

@@ -21,59 +21,18 @@
 #include <gtrm/solve.hpp>
 #include <gtrm/train/trainer.hpp>
 
+#include "bench_timing.hpp"
 #include "peak.hpp"
 #include "common.hpp"
 #include "registry.hpp"
 
 namespace gtrm::cli {
 
-struct bench_request {
-  int batch = 8;
-  int steps = 10;
-  std::string device = "cpu";
-};
-
 template <class Model>
 int run_bench(const preset_entry& p, const bench_request& rq) {
-  if (rq.device != "cpu")
-    throw cli_error("--device " + rq.device + ": only --device cpu; the CUDA backend does not run the model and trainer yet");
-  if (rq.batch < 1) throw cli_error("--batch must be at least 1, got " + std::to_string(rq.batch));
-  if (rq.steps < 1) throw cli_error("--steps must be at least 1, got " + std::to_string(rq.steps));
-  using clock = std::chrono::steady_clock;
-  constexpr int S = Model::S, V = Model::V;
+  const bench_timing t = time_training_and_solve<Model>(rq);
   const index_t B = rq.batch;
-
-  std::mt19937_64 rng(0);
-  std::uniform_int_distribution<int> tok(1, V - 1);
-  std::vector<std::int32_t> inputs(static_cast<std::size_t>(B) * S), labels(inputs.size()), ids(static_cast<std::size_t>(B), 0);
-  for (auto& x : inputs) x = tok(rng);
-  for (auto& x : labels) x = tok(rng);
-
-  Model model(1);
-  model.init(0);
-  train::train_config cfg;
-  cfg.global_batch_size = B;
-  cfg.total_steps = rq.steps + 1;
-  cfg.lr_warmup_steps = 1;
-  train::trainer<Model> tr(model, cfg);
-  const batch_ref batch{inputs.data(), labels.data(), ids.data(), B};
-  tr.train_batch(batch);  // first touch of the workspace, not timed
-  const auto t0 = clock::now();
-  for (int s = 0; s < rq.steps; ++s) tr.train_batch(batch);
-  const double train_s = std::chrono::duration<double>(clock::now() - t0).count();
-
-  batch_solver<Model> solver(model, 1);
-  solve_options so;
-  solver.solve(inputs.data(), nullptr, 1, so);  // warm
-  double solve_s = 1e30;
-  for (int r = 0; r < 3; ++r) {
-    const auto t1 = clock::now();
-    solver.solve(inputs.data(), nullptr, 1, so);
-    solve_s = std::min(solve_s, std::chrono::duration<double>(clock::now() - t1).count());
-  }
-
-  const double flops = model_flops<Model>().train();
-  const double rate = static_cast<double>(B) * rq.steps / train_s;
+  const double flops = t.flops, rate = t.example_act_steps_per_s, solve_s = t.solve_s;
   const double gflops = rate * flops * 1e-9;
   const auto peak = bench::measure_fp32_peak(0.1, 3);
   ojson out{{"preset", p.name},

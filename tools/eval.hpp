@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include <gtrm/cpu.hpp>
 #include <gtrm/data/loader.hpp>
 #include <gtrm/eval/accuracy.hpp>
 #include <gtrm/eval/arc_submission.hpp>

@@ -14,6 +14,7 @@
 #include "common.hpp"
 #include "bench.hpp"
 #include "data.hpp"
+#include "device.hpp"
 #include "eval.hpp"
 #include "info.hpp"
 #include "plot.hpp"
@@ -92,6 +93,10 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   train->add_flag("--overwrite", ta.overwrite, "Replace an existing run in --out");
   train->add_flag("--quiet,-q", ta.quiet, "No progress output");
+  // the backend each command runs on (tools/device.hpp); not part of a run's configuration: a run resumes anywhere
+  constexpr const char* device_help = "cpu, or cuda (a CUDA build, on a machine with a GPU)";
+  std::string train_device = "cpu", eval_device = "cpu", solve_device = "cpu";
+  train->add_option("--device", train_device, device_help)->capture_default_str();
 
   // ---- eval ----
   auto* eval = app.add_subcommand("eval", "Exact/token accuracy of a checkpoint on a dataset; ARC pass@K and submission.json");
@@ -111,6 +116,7 @@ int main(int argc, char** argv) {
   eval->add_option("--pass-k", pass_ks, "ARC: comma list of K for pass@K (default 1,2,5,10,100,1000)");
   eval->add_flag("--json", er.json_out, "Print the result as JSON");
   eval->add_flag("--quiet,-q", er.quiet, "No progress output");
+  eval->add_option("--device", eval_device, device_help)->capture_default_str();
 
   // ---- solve ----
   auto* solve = app.add_subcommand("solve", "Solve puzzles (arguments, --file or stdin) with a checkpoint; text, JSON or SVG");
@@ -132,6 +138,7 @@ int main(int argc, char** argv) {
   solve->add_option("--seed", sr.seed, "Seed of the --vote versions")->capture_default_str();
   solve->add_option("--puzzle-id", sr.puzzle_id, "Puzzle-embedding row to use (0: blank, as Sudoku and Maze data)")
       ->capture_default_str();
+  solve->add_option("--device", solve_device, device_help)->capture_default_str();
 
   // ---- info, plot, presets, verify-reference ----
   auto* info = app.add_subcommand("info", "Architecture, parameter count and provenance of a checkpoint");
@@ -151,7 +158,7 @@ int main(int argc, char** argv) {
   bench->add_option("--preset", bench_preset, "Compiled architecture (gtrm presets lists them)")->required();
   bench->add_option("--batch", br.batch, "Rows per training step")->capture_default_str();
   bench->add_option("--steps", br.steps, "Timed training steps (one ACT step each)")->capture_default_str();
-  bench->add_option("--device", br.device, "cpu (cuda: the model does not run on the CUDA backend yet)")->capture_default_str();
+  bench->add_option("--device", br.device, device_help)->capture_default_str();
   bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(CLI::NonNegativeNumber);
 
   auto* presets = app.add_subcommand("presets", "List the architectures compiled into this gtrm");
@@ -188,7 +195,7 @@ int main(int argc, char** argv) {
         if (opt->count() > 0) ta.flags[k] = hp_text[k];
       const auto rq = resolve_train(ta);
       const auto& p = find_preset(rq.preset);
-      return p.train(p, rq);
+      return select_device(p, train_device).train(p, rq);
     }
     if (*eval) {
       const auto ck = open_checkpoint(eval_ckpt);
@@ -204,16 +211,16 @@ int main(int argc, char** argv) {
           }
         }
       }
-      return ck.preset->eval(*ck.preset, er);
+      return select_device(*ck.preset, eval_device).eval(*ck.preset, er);
     }
     if (*solve) {
       const auto ck = open_checkpoint(solve_ckpt);
       sr.file = &ck.file;
-      return ck.preset->solve(*ck.preset, sr);
+      return select_device(*ck.preset, solve_device).solve(*ck.preset, sr);
     }
     if (*bench) {
       const auto& p = find_preset(bench_preset);
-      return p.bench(p, br);
+      return select_device(p, br.device).bench(p, br);
     }
     if (*info) return run_info(info_ckpt, info_json);
     if (*plot) return run_plot(plot_run, plot_out);

@@ -11,7 +11,6 @@
 #include <string>
 #include <vector>
 
-#include <gtrm/cpu.hpp>
 #include <gtrm/io/state_dict.hpp>
 #include <gtrm/solve.hpp>
 

@@ -21,7 +21,6 @@
 #include <string>
 #include <vector>
 
-#include <gtrm/cpu.hpp>
 #include <gtrm/data/dataset.hpp>
 #include <gtrm/data/loader.hpp>
 #include <gtrm/io/safetensors.hpp>

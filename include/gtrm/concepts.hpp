@@ -26,6 +26,8 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "core/arena.hpp"
 #include "core/buffer.hpp"
@@ -118,6 +120,34 @@ void zero(const Be& be, Dst&& dst) {
   using T = std::remove_cvref_t<decltype(*std::data(dst))>;
   fill(be, dst, T(0));
 }
+
+// The host side of a backend buffer, for file I/O and host-side checks: the buffer's own memory where the host
+// may read it, a staged host copy on a device backend. download() before reading data(), upload() after writing.
+template <class Be, class Buf>
+class host_stage {
+  using pointer = decltype(std::data(std::declval<Buf&>()));   // const T* for a const buffer
+  using element = std::remove_cvref_t<decltype(*std::declval<pointer>())>;
+  static constexpr bool staged = device_memory_backend<Be>;
+
+ public:
+  host_stage(const Be& be, Buf& buf) : be_(be), buf_(buf), copy_(staged ? std::size(buf) : 0) {}
+  pointer data() {
+    if constexpr (staged) return copy_.data();
+    else return std::data(buf_);
+  }
+  host_stage& download() {
+    if constexpr (staged) to_host(be_, copy_, buf_);
+    return *this;
+  }
+  void upload() {
+    if constexpr (staged) from_host(be_, buf_, copy_);
+  }
+
+ private:
+  const Be& be_;
+  Buf& buf_;
+  std::vector<element> copy_;
+};
 
 template <class B>
 concept backend = requires(const B& be, index_t n) {

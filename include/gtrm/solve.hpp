@@ -119,6 +119,10 @@ class batch_solver {
   // Uploads the puzzles and ids and sets every row's carry to (H_init, L_init).
   void start(const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t n, std::int32_t default_id) {
     const auto& be = m_.backend();
+    if constexpr (device_memory_backend<Be>) {  // a device model cannot read its ids: check the host copies
+      m_.check_host_ids(inputs, puzzle_ids, n);
+      if (!puzzle_ids) m_.check_host_ids(nullptr, &default_id, 1);
+    }
     detail::act_upload(be, inputs, n * S, inputs_);
     std::int32_t* ids = ids_.data();
     if (puzzle_ids) detail::act_upload(be, puzzle_ids, n, ids_);

@@ -15,10 +15,14 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "../concepts.hpp"
 #include "../model/act.hpp"
+#include "../ops/elementwise.hpp"
 #include "../train/trainer.hpp"
 #include "safetensors.hpp"
 #include "state_dict.hpp"
@@ -84,6 +88,15 @@ comparison compare_exact(const std::string& name, const A* got, const std::vecto
   return c;
 }
 
+// n elements of backend memory as a host vector (to_host: a plain copy on a host backend).
+template <class Be, class A>
+std::vector<std::remove_cv_t<A>> to_host_vector(const Be& be, const A* p, std::size_t n) {
+  using U = std::remove_cv_t<A>;
+  std::vector<U> h(n);
+  to_host(be, h, std::span<const U>(p, n));
+  return h;
+}
+
 }  // namespace detail
 
 template <class Model>
@@ -92,12 +105,26 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
   constexpr int S = Model::S, L = Model::L, D = Model::D, V = Model::V, N = Model::cycles_v.max_act_steps;
   reference_report rep;
   rep.file = f.path().string();
+  const auto ids_shape = f.info("batch/puzzle_identifiers").shape;
+  const index_t B = ids_shape.at(0);
+  const index_t n_ids = Model::E > 0 ? f.info("model.inner.puzzle_emb.weights").shape.at(0) : 1;
+  Model m(n_ids);
+  load_state_dict(m, f, "");
+  const auto& be = m.backend();
   auto add = [&](comparison c) { rep.rows.push_back(std::move(c)); };
-  auto cmp = [&](const std::string& key, const auto* got, double t) {
+  // cmp/cmp_exact take the model's (backend) memory and bring it to the host; cmp_host takes host memory
+  auto cmp_host = [&](const std::string& key, const auto* got, double t) {
     if (f.contains(key)) add(detail::compare_values(key, got, f.read<double>(key), t));
   };
+  auto cmp = [&](const std::string& key, const auto* got, double t) {
+    if (!f.contains(key)) return;
+    const auto want = f.read<double>(key);
+    add(detail::compare_values(key, detail::to_host_vector(be, got, want.size()).data(), want, t));
+  };
   auto cmp_exact = [&](const std::string& key, const auto* got) {
-    if (f.contains(key)) add(detail::compare_exact(key, got, f.read<std::int64_t>(key)));
+    if (!f.contains(key)) return;
+    const auto want = f.read<std::int64_t>(key);
+    add(detail::compare_exact(key, detail::to_host_vector(be, got, want.size()).data(), want));
   };
   auto cmp_scalar = [&](const std::string& key, double got, double t, bool exact = false) {
     if (!f.contains(key)) return;
@@ -105,11 +132,6 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
     else add(detail::compare_values(key, &got, f.read<double>(key), t));
   };
 
-  const auto ids_shape = f.info("batch/puzzle_identifiers").shape;
-  const index_t B = ids_shape.at(0);
-  const index_t n_ids = Model::E > 0 ? f.info("model.inner.puzzle_emb.weights").shape.at(0) : 1;
-  Model m(n_ids);
-  load_state_dict(m, f, "");
   typename Model::workspace ws(B);
   act_scratch<Model> sc(B);
   // the Q-continue target's extra forward pass (HRM) runs in an inference workspace
@@ -129,9 +151,10 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
   auto compare_step = [&](const std::string& p, act_carry<Model>& c, const act_step_result& r) {
     cmp(p + "logits", ws.logits.data(), tol.tensor);
     std::vector<T> qh(static_cast<std::size_t>(B)), qc(static_cast<std::size_t>(B));
-    for (index_t b = 0; b < B; ++b) { qh[b] = ws.q(b, 0); qc[b] = ws.q(b, 1); }
-    cmp(p + "q_halt_logits", qh.data(), tol.tensor);
-    cmp(p + "q_continue_logits", qc.data(), tol.tensor);
+    const auto q = detail::to_host_vector(be, ws.q.data(), static_cast<std::size_t>(2 * B));
+    for (std::size_t b = 0; b < qh.size(); ++b) { qh[b] = q[2 * b]; qc[b] = q[2 * b + 1]; }
+    cmp_host(p + "q_halt_logits", qh.data(), tol.tensor);
+    cmp_host(p + "q_continue_logits", qc.data(), tol.tensor);
     cmp(p + "carry.z_H", c.z_h.data(), tol.tensor);
     cmp(p + "carry.z_L", c.z_l.data(), tol.tensor);
     cmp_exact(p + "carry.steps", c.steps.data());
@@ -145,10 +168,11 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
     cmp_scalar(p + "metrics.q_halt_loss", r.metrics.q_halt_loss, tol.loss);
     if constexpr (continue_target) if (p != "eval/") {  // the second pass exists in training only
       std::vector<T> nh(static_cast<std::size_t>(B)), nc(static_cast<std::size_t>(B));
-      for (index_t b = 0; b < B; ++b) { nh[b] = extra.q(b, 0); nc[b] = extra.q(b, 1); }
+      const auto q = detail::to_host_vector(be, extra.q.data(), static_cast<std::size_t>(2 * B));
+      for (std::size_t b = 0; b < nh.size(); ++b) { nh[b] = q[2 * b]; nc[b] = q[2 * b + 1]; }
       cmp(p + "target_q_continue", sc.q_cont_target.data(), tol.tensor);
-      cmp(p + "next_q_halt_logits", nh.data(), tol.tensor);
-      cmp(p + "next_q_continue_logits", nc.data(), tol.tensor);
+      cmp_host(p + "next_q_halt_logits", nh.data(), tol.tensor);
+      cmp_host(p + "next_q_continue_logits", nc.data(), tol.tensor);
       cmp_scalar(p + "metrics.q_continue_loss", r.metrics.q_continue_loss, tol.loss);
     }
     cmp_scalar(p + "metrics.accuracy", r.metrics.accuracy, tol.loss);
@@ -160,17 +184,20 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
   };
   // Puts the stored carry of a previous step into c (the strict comparison).
   auto load_carry = [&](const std::string& p, act_carry<Model>& c) {
-    f.read_into<T>(p + "carry.z_H", f.info(p + "carry.z_H").shape, c.z_h.data());
-    f.read_into<T>(p + "carry.z_L", f.info(p + "carry.z_L").shape, c.z_l.data());
+    host_stage z_h(be, c.z_h), z_l(be, c.z_l);
+    f.read_into<T>(p + "carry.z_H", f.info(p + "carry.z_H").shape, z_h.data());
+    f.read_into<T>(p + "carry.z_L", f.info(p + "carry.z_L").shape, z_l.data());
+    z_h.upload();
+    z_l.upload();
   };
 
   std::vector<std::int32_t> in, lab, pid;
   // ---- step 1: training mode, with backward ----
   {
-    act_carry<Model> c(B);
+    act_carry<Model> c(be, B);
     const batch_ref b1 = read_batch("batch/", in, lab, pid);
     m.zero_grads();
-    for (auto& v : ws.dlocal) v = T(0);
+    ops::fill<typename Model::backend_type, T, Model::E_cols>(be, ws.dlocal, T(0));
     const act_step_result r = act_step(m, ws, c, b1, sc, train_opt, rng, extra_ptr);
     cmp("step1/input_embeddings", ws.x.data(), tol.tensor);
     compare_step("step1/", c, r);
@@ -194,7 +221,7 @@ reference_report check_reference(const safetensors_reader& f, const reference_to
   }
   // ---- evaluation: fresh carry, exactly N steps ----
   if (f.contains("eval/logits")) {
-    act_carry<Model> c(B);
+    act_carry<Model> c(be, B);
     const batch_ref b1 = read_batch("batch/", in, lab, pid);
     act_options eval_opt = train_opt;
     eval_opt.training = false;
@@ -251,23 +278,31 @@ reference_report check_optimizer_reference(const safetensors_reader& f, const re
   cfg.halt_exploration_prob = 0.0;
   cfg.ema = false;
   train::trainer<Model> tr(m, cfg);
+  // the model's (backend) memory against a stored tensor, through a host copy
+  auto cmp = [&](const std::string& key, const auto* got, double t) {
+    const auto want = f.read<double>(key);
+    rep.rows.push_back(detail::compare_values(key, detail::to_host_vector(m.backend(), got, want.size()).data(), want, t));
+  };
   for (int it = 1; f.contains("iter" + std::to_string(it) + "/batch/inputs"); ++it) {
     const std::string p = "iter" + std::to_string(it) + "/";
     const auto in = f.read<std::int32_t>(p + "batch/inputs"), lab = f.read<std::int32_t>(p + "batch/labels"),
                pid = f.read<std::int32_t>(p + "batch/puzzle_identifiers");
     const auto r = tr.train_batch({in.data(), lab.data(), pid.data(), B});
     if (f.contains(p + "loss")) rep.rows.push_back(detail::compare_values(p + "loss", &r.loss, f.read<double>(p + "loss"), tol.loss));
-    if (f.contains(p + "carry.halted"))
-      rep.rows.push_back(detail::compare_exact(p + "carry.halted", tr.carry().halted.data(), f.read<std::int64_t>(p + "carry.halted")));
+    if (f.contains(p + "carry.halted")) {
+      const auto want = f.read<std::int64_t>(p + "carry.halted");
+      const auto got = detail::to_host_vector(m.backend(), tr.carry().halted.data(), want.size());
+      rep.rows.push_back(detail::compare_exact(p + "carry.halted", got.data(), want));
+    }
     for (std::size_t i = 0; i < Model::layout.count; ++i) {
       const auto& s = Model::layout[i];
       const std::string g = p + "grad/" + s.full_name(), w = p + "param/" + s.full_name();
-      if (f.contains(g)) rep.rows.push_back(detail::compare_values(g, m.grads().data() + s.offset, f.read<double>(g), tol.gradient));
-      if (f.contains(w)) rep.rows.push_back(detail::compare_values(w, m.params().data() + s.offset, f.read<double>(w), tol.tensor));
+      if (f.contains(g)) cmp(g, m.grads().data() + s.offset, tol.gradient);
+      if (f.contains(w)) cmp(w, m.params().data() + s.offset, tol.tensor);
     }
     if constexpr (Model::E > 0) {
       const std::string t = p + "param/" + std::string(Model::puzzle_table_name);
-      if (f.contains(t)) rep.rows.push_back(detail::compare_values(t, m.puzzle_table().data(), f.read<double>(t), tol.tensor));
+      if (f.contains(t)) cmp(t, m.puzzle_table().data(), tol.tensor);
     }
   }
   return rep;

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "../concepts.hpp"
 #include "../policy/policies.hpp"
 #include "error.hpp"
 #include "safetensors.hpp"
@@ -225,14 +226,17 @@ void load_state_dict(Model& m, const safetensors_reader& f, const std::string& k
   }
   struct wanted { std::string name; std::vector<std::int64_t> shape; T* dst; };
   std::vector<wanted> want;
+  // read on the host, then uploaded (the model's own memory on a host backend)
+  host_stage params(m.backend(), m.params()), h_init(m.backend(), m.h_init()), l_init(m.backend(), m.l_init()),
+      table(m.backend(), m.puzzle_table());
   for (std::size_t i = 0; i < Model::layout.count; ++i) {
     const auto& s = Model::layout[i];
     std::vector<std::int64_t> shape = s.ndim == 1 ? std::vector<std::int64_t>{s.rows} : std::vector<std::int64_t>{s.rows, s.cols};
-    want.push_back({s.full_name(), shape, m.params().data() + s.offset});
+    want.push_back({s.full_name(), shape, params.data() + s.offset});
   }
-  want.push_back({Model::h_init_name, {Model::D}, m.h_init().data()});
-  want.push_back({Model::l_init_name, {Model::D}, m.l_init().data()});
-  if constexpr (Model::E > 0) want.push_back({Model::puzzle_table_name, {m.num_puzzle_ids(), Model::E}, m.puzzle_table().data()});
+  want.push_back({Model::h_init_name, {Model::D}, h_init.data()});
+  want.push_back({Model::l_init_name, {Model::D}, l_init.data()});
+  if constexpr (Model::E > 0) want.push_back({Model::puzzle_table_name, {m.num_puzzle_ids(), Model::E}, table.data()});
 
   std::set<std::string> known;
   for (const auto& w : want) {
@@ -254,19 +258,27 @@ void load_state_dict(Model& m, const safetensors_reader& f, const std::string& k
       throw error("checkpoint " + file + " has tensor " + key + " that the compiled model does not have: "
                   "it was saved from another architecture (check the preset)");
   for (const auto& w : want) f.read_into<T>(by_name[w.name], w.shape, w.dst);
+  params.upload();
+  h_init.upload();
+  l_init.upload();
+  table.upload();
 }
 
 // Adds the model's state_dict (under "model.inner.…") and its config to a writer.
 template <class Model>
 void add_state_dict(const Model& m, safetensors_writer& w) {
+  const auto& be = m.backend();
+  host_stage params(be, m.params());
+  params.download();
   for (std::size_t i = 0; i < Model::layout.count; ++i) {
     const auto& s = Model::layout[i];
     std::vector<std::int64_t> shape = s.ndim == 1 ? std::vector<std::int64_t>{s.rows} : std::vector<std::int64_t>{s.rows, s.cols};
-    w.add(s.full_name(), shape, m.params().data() + s.offset);
+    w.add(s.full_name(), shape, params.data() + s.offset);
   }
-  w.add(Model::h_init_name, {Model::D}, m.h_init().data());
-  w.add(Model::l_init_name, {Model::D}, m.l_init().data());
-  if constexpr (Model::E > 0) w.add(Model::puzzle_table_name, {m.num_puzzle_ids(), Model::E}, m.puzzle_table().data());
+  w.add(Model::h_init_name, {Model::D}, host_stage(be, m.h_init()).download().data());
+  w.add(Model::l_init_name, {Model::D}, host_stage(be, m.l_init()).download().data());
+  if constexpr (Model::E > 0)
+    w.add(Model::puzzle_table_name, {m.num_puzzle_ids(), Model::E}, host_stage(be, m.puzzle_table()).download().data());
   w.metadata(meta_format, "trm-state-dict-1");
   w.metadata(meta_config, model_config_json<Model>());
 }

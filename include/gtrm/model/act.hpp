@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "../concepts.hpp"
 #include "../core/buffer.hpp"
 #include "../core/grad_mode.hpp"
 #include "../ops/activation.hpp"
@@ -31,20 +32,20 @@
 
 namespace gtrm {
 
-// Backend storage of the ACT state. Host memory for now: the one line to change when backends own their memory
-// (buffer_t<Be, T>), together with the two transfers below.
+// Backend storage of the ACT state (device memory on cuda).
 template <class Be, class T>
-using act_storage = buffer<T>;
+using act_storage = buffer_t<Be, T>;
 
 namespace detail {
-// Host → backend and backend → host copies of small per-step arrays (the batch, draws, row stats, predictions).
+// Host → backend and backend → host copies of the first n elements of small per-step arrays (the batch, draws,
+// row stats, predictions).
 template <class Be, class T>
-void act_upload(const Be&, const T* host, index_t n, act_storage<Be, T>& dst) {
-  std::copy_n(host, n, dst.data());
+void act_upload(const Be& be, const T* host, index_t n, act_storage<Be, T>& dst) {
+  from_host(be, std::span<T>(dst.data(), static_cast<std::size_t>(n)), host);
 }
 template <class Be, class T>
-void act_download(const Be&, const act_storage<Be, T>& src, index_t n, T* host) {
-  std::copy_n(src.data(), n, host);
+void act_download(const Be& be, const act_storage<Be, T>& src, index_t n, T* host) {
+  to_host(be, host, std::span<const T>(src.data(), static_cast<std::size_t>(n)));
 }
 }  // namespace detail
 
@@ -64,11 +65,15 @@ struct act_carry {
   template <class U>
   using storage = act_storage<Be, U>;
 
+  // A host backend needs no tag to fill its memory; a device backend's carry is made with the model's backend.
   explicit act_carry(index_t batch)
+    requires(!device_memory_backend<Be>)
+      : act_carry(Be{}, batch) {}
+  act_carry(const Be& be, index_t batch)
       : batch(batch), z_h(batch * Model::L * Model::D), z_l(batch * Model::L * Model::D), steps(batch), halted(batch),
         inputs(batch * Model::S), labels(batch * Model::S), puzzle_ids(batch) {
-    halted.fill(1);
-    labels.fill(ignore_label);
+    fill(be, halted, 1);
+    fill(be, labels, ignore_label);
   }
 
   index_t batch;
@@ -230,6 +235,9 @@ act_step_result act_step(Model& m, typename Model::workspace& ws, act_carry<Mode
 
   // upload the new batch (host data), then restart the halted rows from it
   detail::check_labels(batch.labels, B * S, Model::V);
+  // a device model cannot read its ids: check the host batch before it goes up (a host model checks the rows
+  // it actually runs, in forward)
+  if constexpr (device_memory_backend<typename Model::backend_type>) m.check_host_ids(batch.inputs, batch.puzzle_ids, B);
   detail::act_upload(be, batch.inputs, B * S, sc.new_inputs);
   detail::act_upload(be, batch.labels, B * S, sc.new_labels);
   if (batch.puzzle_ids) {

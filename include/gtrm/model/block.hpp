@@ -63,24 +63,24 @@ struct block_saved {
   view<T, S::D> h2;                      // (N, D) block output
   view<T, 1> rstd2;                      // (N)
 
-  void take(arena& a, index_t n) {
+  void take(auto& a, index_t n) {
     if constexpr (S::attention) {
-      qkv = a.take<T, 3 * S::D>(n);
-      o = a.take<T, S::D>(n);
-      lse = a.take<T, S::heads_or_1>(n);
-      if constexpr (S::gated) gs = a.take<T, S::G_or_1>(n);
+      qkv = a.template take<T, 3 * S::D>(n);
+      o = a.template take<T, S::D>(n);
+      lse = a.template take<T, S::heads_or_1>(n);
+      if constexpr (S::gated) gs = a.template take<T, S::G_or_1>(n);
     } else {
       const index_t bd = n / S::L * S::D;
-      tok.u = a.take<T, S::L>(bd);
-      tok.gu = a.take<T, 2 * S::It>(bd);
-      tok.t = a.take<T, S::L>(bd);
-      tok.rstd = a.take<T, 1>(bd);
+      tok.u = a.template take<T, S::L>(bd);
+      tok.gu = a.template take<T, 2 * S::It>(bd);
+      tok.t = a.template take<T, S::L>(bd);
+      tok.rstd = a.template take<T, 1>(bd);
     }
-    h1 = a.take<T, S::D>(n);
-    rstd1 = a.take<T, 1>(n);
-    gu = a.take<T, 2 * S::I>(n);
-    h2 = a.take<T, S::D>(n);
-    rstd2 = a.take<T, 1>(n);
+    h1 = a.template take<T, S::D>(n);
+    rstd1 = a.template take<T, 1>(n);
+    gu = a.template take<T, 2 * S::I>(n);
+    h2 = a.template take<T, S::D>(n);
+    rstd2 = a.template take<T, 1>(n);
   }
   // The same views cut to the first n rows (the workspace is planned for the largest batch).
   block_saved first(index_t n) const {
@@ -113,26 +113,26 @@ struct block_scratch {
   view<T, S::G_or_1> dgs;                // (N, G) gate-logit gradient (gated blocks)
   ops::token_mlp_scratch<T, S::L, S::It> tok;
 
-  void take(arena& a, index_t n) {
-    t0 = a.take<T, S::D>(n);
-    t1 = a.take<T, S::D>(n);
-    t2 = a.take<T, S::D>(n);
-    s = a.take<T, S::I>(n);
-    ds = a.take<T, S::I>(n);
-    dgu = a.take<T, 2 * S::I>(n);
+  void take(auto& a, index_t n) {
+    t0 = a.template take<T, S::D>(n);
+    t1 = a.template take<T, S::D>(n);
+    t2 = a.template take<T, S::D>(n);
+    s = a.template take<T, S::I>(n);
+    ds = a.template take<T, S::I>(n);
+    dgu = a.template take<T, 2 * S::I>(n);
     if constexpr (S::attention) {
-      dqkv = a.take<T, 3 * S::D>(n);
+      dqkv = a.template take<T, 3 * S::D>(n);
       if constexpr (S::gated) {
-        og = a.take<T, S::D>(n);
-        dgs = a.take<T, S::G_or_1>(n);
+        og = a.template take<T, S::D>(n);
+        dgs = a.template take<T, S::G_or_1>(n);
       }
     } else {
       const index_t bd = n / S::L * S::D;
-      tok.s = a.take<T, S::It>(bd);
-      tok.ds = a.take<T, S::It>(bd);
-      tok.dgu = a.take<T, 2 * S::It>(bd);
-      tok.m = a.take<T, S::L>(bd);
-      tok.dr = a.take<T, S::L>(bd);
+      tok.s = a.template take<T, S::It>(bd);
+      tok.ds = a.template take<T, S::It>(bd);
+      tok.dgu = a.template take<T, 2 * S::It>(bd);
+      tok.m = a.template take<T, S::L>(bd);
+      tok.dr = a.template take<T, S::L>(bd);
     }
   }
   block_scratch first(index_t n) const {

@@ -34,6 +34,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "../concepts.hpp"
@@ -117,7 +118,7 @@ class recursive_model {
                 "(added to the token-level embedding); RoPE would have to be recomputed for the latent length");
   static_assert(!latent || (lma_cfg.stack_heads >= 1 && Dt % lma_cfg.stack_heads == 0),
                 "dims.hidden must be divisible by lma_config.stack_heads (head-view stacking cuts hidden into equal slices)");
-  static_assert(!latent || !attention || (num_heads >= 1 && D % num_heads == 0),
+  static_assert(!latent || !attention || (num_heads >= 1 && D % (num_heads > 0 ? num_heads : 1) == 0),
                 "lma_config.width must be divisible by the latent attention heads (lma_config.heads, or dims.heads)");
   static_assert(!latent || !lma_cfg.residual || L == Lt,
                 "lma_config.residual (E_resid) needs the latent length equal to L = puzzle_emb_len + seq: set length to 0");
@@ -241,13 +242,17 @@ class recursive_model {
 
   // num_puzzle_ids: rows of the puzzle-embedding table (a dataset property, hence run-time).
   explicit recursive_model(index_t num_puzzle_ids = 1, Backend be = {})
-      : be_(be), params_(layout.total), grads_(layout.total), h_init_(D), l_init_(D),
+      : be_(std::move(be)), params_(layout.total), grads_(layout.total), h_init_(D), l_init_(D),
         puzzle_table_(E > 0 ? num_puzzle_ids * E : 0), num_puzzle_ids_(E > 0 ? num_puzzle_ids : 0),
         rope_cos_(L * head_dim), rope_sin_(L * head_dim) {
     if (E > 0 && num_puzzle_ids < 1) throw std::invalid_argument("model: the puzzle table needs at least one row");
-    if constexpr (rope)
-      ops::rope_tables<T, head_dim>(view<T, head_dim>(rope_cos_.data(), L), view<T, head_dim>(rope_sin_.data(), L),
+    if constexpr (rope) {  // computed on the host, then uploaded (a no-op copy's worth on cpu)
+      buffer<T> cos_host(L * head_dim), sin_host(L * head_dim);
+      ops::rope_tables<T, head_dim>(view<T, head_dim>(cos_host.data(), L), view<T, head_dim>(sin_host.data(), L),
                                     pos::rope::theta);
+      from_host(be_, rope_cos_, cos_host);
+      from_host(be_, rope_sin_, sin_host);
+    }
   }
 
   // The reference initialisation (§1.3), seeded: trunc-normal weights with std 1/sqrt(fan_in), q_head
@@ -256,17 +261,18 @@ class recursive_model {
   // qkv_proj as the rest of qkv_proj. LMA with lma_config::torch_init (the author's): nn.Linear's
   // U(±1/√fan_in) for weights and biases, lma_final_proj trunc-normal 1/√fan_in (CastedLinear); without it
   // trunc-normal weights and zero biases.
+  // Computed on the host and uploaded, so every backend starts from the same numbers.
   void init(std::uint64_t seed) {
     std::mt19937_64 rng(seed);
-    params_.zero();
+    buffer<T> params(layout.total), h_init(D), l_init(D);   // zero
     for (std::size_t i = 0; i < layout.count; ++i) {
       const auto& s = layout[i];
-      std::span<T> p(params_.data() + s.offset, static_cast<std::size_t>(s.size()));
+      std::span<T> p(params.data() + s.offset, static_cast<std::size_t>(s.size()));
       const int idx = static_cast<int>(i);
       if (idx == idx_qw) continue;                                                   // zeros
       if (idx == idx_qb) { std::fill(p.begin(), p.end(), T(-5)); continue; }
-      if (idx == idx_inject) inject_gate::init(gate_tensors<inject_gate>(params_.data(), idx_inject), rng);
-      if (idx == idx_update) update_gate::init(gate_tensors<update_gate>(params_.data(), idx_update), rng);
+      if (idx == idx_inject) inject_gate::init(gate_tensors<inject_gate>(params.data(), idx_inject), rng);
+      if (idx == idx_update) update_gate::init(gate_tensors<update_gate>(params.data(), idx_update), rng);
       if (idx >= idx_gate0 && idx < idx_lma) continue;                               // the gates' own
       if (idx >= idx_lma) {                                                          // LMA
         const auto& w = s.ndim == 1 ? layout[i - 1] : s;                             // a bias follows its weight
@@ -282,25 +288,30 @@ class recursive_model {
       }
       trunc_normal_fill(p, 1.0 / std::sqrt(static_cast<double>(s.cols)), rng);      // fan_in = cols
     }
-    puzzle_table_.zero();
-    trunc_normal_fill(h_init_.span(), 1.0, rng);
-    trunc_normal_fill(l_init_.span(), 1.0, rng);
+    trunc_normal_fill(h_init.span(), 1.0, rng);
+    trunc_normal_fill(l_init.span(), 1.0, rng);
+    from_host(be_, params_, params);
+    from_host(be_, h_init_, h_init);
+    from_host(be_, l_init_, l_init);
+    zero(be_, puzzle_table_);
   }
 
   // ---- storage ----
   const Backend& backend() const { return be_; }
-  buffer<T>& params() { return params_; }
-  const buffer<T>& params() const { return params_; }
-  buffer<T>& grads() { return grads_; }
-  const buffer<T>& grads() const { return grads_; }
-  buffer<T>& h_init() { return h_init_; }
-  const buffer<T>& h_init() const { return h_init_; }
-  buffer<T>& l_init() { return l_init_; }
-  const buffer<T>& l_init() const { return l_init_; }
-  buffer<T>& puzzle_table() { return puzzle_table_; }
-  const buffer<T>& puzzle_table() const { return puzzle_table_; }
+  // Backend storage (device memory on cuda): the host reads and writes it through to_host/from_host.
+  using storage = buffer_t<Backend, T>;
+  storage& params() { return params_; }
+  const storage& params() const { return params_; }
+  storage& grads() { return grads_; }
+  const storage& grads() const { return grads_; }
+  storage& h_init() { return h_init_; }
+  const storage& h_init() const { return h_init_; }
+  storage& l_init() { return l_init_; }
+  const storage& l_init() const { return l_init_; }
+  storage& puzzle_table() { return puzzle_table_; }
+  const storage& puzzle_table() const { return puzzle_table_; }
   index_t num_puzzle_ids() const { return num_puzzle_ids_; }
-  void zero_grads() { grads_.zero(); }
+  void zero_grads() { zero(be_, grads_); }
 
   // A tensor of the flat buffer (params or grads) by layout index.
   template <int Cols, class U>
@@ -346,9 +357,9 @@ class recursive_model {
    public:
     explicit workspace(index_t max_batch, bool with_tape = true) : max_batch_(max_batch), with_tape_(with_tape) {
       if (max_batch < 1) throw std::invalid_argument("model workspace: max_batch must be at least 1");
-      arena measure;
+      arena_t<Backend> measure;   // a measuring arena of the backend's alignment
       plan(measure, max_batch);
-      mem_ = arena(measure.used());
+      mem_ = arena_t<Backend>(measure.used());
       plan(mem_, max_batch);
     }
     index_t max_batch() const { return max_batch_; }
@@ -377,63 +388,63 @@ class recursive_model {
     typename update_gate::work upd_work;
 
    private:
-    void plan(arena& a, index_t b) {
+    void plan(arena_t<Backend>& a, index_t b) {
       const index_t n = b * L;
-      x = a.take<T, D>(n);
-      inj = a.take<T, D>(n);
-      zt = a.take<T, Dt>(b * S);
-      qin = a.take<T, Dt>(b);
-      dqin = a.take<T, Dt>(b);
+      x = a.template take<T, D>(n);
+      inj = a.template take<T, D>(n);
+      zt = a.template take<T, Dt>(b * S);
+      qin = a.template take<T, Dt>(b);
+      dqin = a.template take<T, Dt>(b);
       if constexpr (latent) {
-        xt = a.take<T, Dt>(b * Lt);
-        z0 = a.take<T, C>(n);
-        chunks = a.take<T, C>(n);
-        enc_a = a.take<T, D>(n);
-        if constexpr (lma_cfg.residual) enc_b = a.take<T, D>(n);
-        zfin = a.take<T, D>(n);
-        ydec = a.take<T, Dt>(b * Lt);
+        xt = a.template take<T, Dt>(b * Lt);
+        z0 = a.template take<T, C>(n);
+        chunks = a.template take<T, C>(n);
+        enc_a = a.template take<T, D>(n);
+        if constexpr (lma_cfg.residual) enc_b = a.template take<T, D>(n);
+        zfin = a.template take<T, D>(n);
+        ydec = a.template take<T, Dt>(b * Lt);
         if constexpr (lma_cfg.decoder == mixer::lma_decoder::reshape_gated) {
-          dec_g = a.take<T, C>(n);
-          dec_v = a.take<T, C>(n);
+          dec_g = a.template take<T, C>(n);
+          dec_v = a.template take<T, C>(n);
         }
       } else {
         xt = x;
       }
-      logits = a.take<T, V>(b * S);
-      dlogits = a.take<T, V>(b * S);
-      q = a.take<T, 2>(b);
-      dq = a.take<T, 2>(b);
-      local = a.take<T, E_cols>(b);
-      dlocal = a.take<T, E_cols>(b);
+      logits = a.template take<T, V>(b * S);
+      dlogits = a.template take<T, V>(b * S);
+      q = a.template take<T, 2>(b);
+      dq = a.template take<T, 2>(b);
+      local = a.template take<T, E_cols>(b);
+      dlocal = a.template take<T, E_cols>(b);
       inj_work.take(a, b, with_tape_);
       upd_work.take(a, b, with_tape_);
       take_app(a, scratch_app, n);
       sc.take(a, n);
       if (!with_tape_) return;
       for (auto& app : tape) take_app(a, app, n);
-      dzH = a.take<T, D>(n);
-      dzL = a.take<T, D>(n);
-      dx = a.take<T, D>(n);
-      dnet[0] = a.take<T, D>(n);
-      dnet[1] = a.take<T, D>(n);
-      dzt = a.take<T, Dt>(b * S);
+      dzH = a.template take<T, D>(n);
+      dzL = a.template take<T, D>(n);
+      dx = a.template take<T, D>(n);
+      dnet[0] = a.template take<T, D>(n);
+      dnet[1] = a.template take<T, D>(n);
+      dzt = a.template take<T, Dt>(b * S);
       if constexpr (latent) {
-        dxt = a.take<T, Dt>(b * Lt);
-        dyd = a.take<T, Dt>(b * Lt);
-        genc = a.take<T, D>(n);
+        dxt = a.template take<T, Dt>(b * Lt);
+        dyd = a.template take<T, Dt>(b * Lt);
+        genc = a.template take<T, D>(n);
       } else {
         dxt = dx;
       }
     }
-    static void take_app(arena& a, application& app, index_t n) {
-      app.h0 = a.take<T, D>(n);
+    static void take_app(arena_t<Backend>& a, application& app, index_t n) {
+      app.h0 = a.template take<T, D>(n);
       for (auto& blk : app.blocks) blk.take(a, n);
       app.inj.take(a, n);
       app.upd.take(a, n);
     }
     index_t max_batch_;
     bool with_tape_;
-    arena mem_;
+    arena_t<Backend> mem_;
   };
 
   // ---- forward: z_H, z_L (B·L, D) are updated in place; logits and q land in the workspace ----
@@ -485,17 +496,29 @@ class recursive_model {
     if (batch < 1 || batch > ws.max_batch())
       throw std::invalid_argument("model: batch of " + std::to_string(batch) + " rows, the workspace holds 1.." +
                                   std::to_string(ws.max_batch()));
-    ops::check_token_ids(inputs, batch * S, V, "model: input token");
-    if constexpr (E > 0) ops::check_token_ids(puzzle_ids, batch, static_cast<int>(num_puzzle_ids_), "model: puzzle identifier");
+    // Device ids cannot be read here: a device backend's callers check the host copy before the upload
+    // (check_host_ids, act_step and batch_solver).
+    if constexpr (!device_memory_backend<Backend>) check_host_ids(inputs, puzzle_ids, batch);
   }
+
+ public:
+  // The token and puzzle ids of `batch` rows, in host memory, against the vocabulary and the puzzle table (either
+  // pointer may be null: not checked).
+  void check_host_ids(const std::int32_t* inputs, const std::int32_t* puzzle_ids, index_t batch) const {
+    if (inputs) ops::check_token_ids(inputs, batch * S, V, "model: input token");
+    if constexpr (E > 0)
+      if (puzzle_ids) ops::check_token_ids(puzzle_ids, batch, static_cast<int>(num_puzzle_ids_), "model: puzzle identifier");
+  }
+
+ private:
 
 
   Backend be_;
-  buffer<T> params_, grads_;
-  buffer<T> h_init_, l_init_;
-  buffer<T> puzzle_table_;
+  storage params_, grads_;
+  storage h_init_, l_init_;
+  storage puzzle_table_;
   index_t num_puzzle_ids_ = 0;
-  buffer<T> rope_cos_, rope_sin_;
+  storage rope_cos_, rope_sin_;
 };
 
 }  // namespace gtrm

@@ -7,6 +7,7 @@
 #pragma once
 #include <cstdint>
 
+#include "../concepts.hpp"
 #include "../core/view.hpp"
 #include "../ops/elementwise.hpp"
 #include "../ops/linear.hpp"
@@ -28,7 +29,7 @@ void embed(const M& m, typename M::workspace& ws, const std::int32_t* inputs, co
     ops::puzzle_prefix_forward<E, P, Dt, Lt, Backend, T>(be, cview<T, E>(m.puzzle_table().data(), m.num_puzzle_ids()), puzzle_ids,
                                                         ws.local.slice(0, batch), T(1), x);
   const auto emb = M::template tensor<Dt>(p, M::idx_embed);
-  be.parallel_for(batch, [&](index_t b) {
+  be.parallel_for(batch, [=] GTRM_HD(index_t b) {
     for (int s = 0; s < S; ++s) {
       const T* src = emb.row(inputs[b * S + s]);
       T* dst = x.row(b * Lt + P + s);
@@ -36,11 +37,12 @@ void embed(const M& m, typename M::workspace& ws, const std::int32_t* inputs, co
     }
   });
   const T scale = M::embed_scale();
-  be.parallel_for(batch * Lt, [&](index_t r) {
+  const auto pos_table = M::template tensor<Dt>(p, M::learned_pos ? M::idx_pos : M::idx_embed);
+  const T f = static_cast<T>(pos::learned::factor);
+  be.parallel_for(batch * Lt, [=] GTRM_HD(index_t r) {
     T* row = x.row(r);
-    if constexpr (M::learned_pos) {
-      const T* pos = M::template tensor<Dt>(p, M::idx_pos).row(r % Lt);
-      const T f = static_cast<T>(pos::learned::factor);
+    if (M::learned_pos) {   // not `if constexpr`: nvcc's device lambdas may not first-capture inside one
+      const T* pos = pos_table.row(r % Lt);
       for (int c = 0; c < Dt; ++c) row[c] = scale * (f * (row[c] + pos[c]));
     } else {
       for (int c = 0; c < Dt; ++c) row[c] = scale * row[c];
@@ -61,15 +63,28 @@ void embed_backward(M& m, typename M::workspace& ws, const std::int32_t* ids, in
   if constexpr (M::learned_pos) scale *= static_cast<T>(pos::learned::factor);
   auto dx = ws.dxt.slice(0, batch * Lt);
   auto de = M::template tensor<Dt>(g, M::idx_embed);
-  for (index_t b = 0; b < batch; ++b)
-    for (int s = 0; s < S; ++s) {
-      T* dst = de.row(ids[b * S + s]);
-      const T* src = dx.row(b * Lt + P + s);
-      for (int c = 0; c < Dt; ++c) dst[c] += scale * src[c];
-    }
+  if constexpr (device_memory_backend<Backend>) {
+    // one thread per (vocabulary row, column) walks the tokens in the host loop's order: no atomics, the same sums
+    be.parallel_for(de.rows() * Dt, [=] GTRM_HD(index_t vc) {
+      const index_t v = vc / Dt;
+      const int c = static_cast<int>(vc % Dt);
+      T acc = de(v, c);
+      for (index_t b = 0; b < batch; ++b)
+        for (int s = 0; s < S; ++s)
+          if (ids[b * S + s] == v) acc += scale * dx(b * Lt + P + s, c);
+      de(v, c) = acc;
+    });
+  } else {
+    for (index_t b = 0; b < batch; ++b)
+      for (int s = 0; s < S; ++s) {
+        T* dst = de.row(ids[b * S + s]);
+        const T* src = dx.row(b * Lt + P + s);
+        for (int c = 0; c < Dt; ++c) dst[c] += scale * src[c];
+      }
+  }
   if constexpr (M::learned_pos) {
     auto dpos = M::template tensor<Dt>(g, M::idx_pos);
-    be.parallel_for(Lt, [&](index_t l) {
+    be.parallel_for(Lt, [=] GTRM_HD(index_t l) {
       T* dst = dpos.row(l);
       for (index_t b = 0; b < batch; ++b) {
         const T* src = dx.row(b * Lt + l);
@@ -90,7 +105,7 @@ void heads(const M& m, typename M::workspace& ws, view<typename M::scalar, M::Dt
   const T* p = m.params().data();
   auto zt = ws.zt.slice(0, batch * S);
   auto qin = ws.qin.slice(0, batch);
-  be.parallel_for(batch, [&](index_t b) {
+  be.parallel_for(batch, [=] GTRM_HD(index_t b) {
     for (int s = 0; s < S; ++s) {
       const T* src = z.row(b * Lt + P + s);
       T* dst = zt.row(b * S + s);
@@ -124,7 +139,7 @@ void heads_backward(M& m, typename M::workspace& ws, view<typename M::scalar, M:
   ops::fill<Backend, T, Dt>(be, dqin, T(0));
   ops::linear_backward<Backend, T, Dt, 2>(be, ws.qin.slice(0, batch), M::template tensor<Dt>(p, M::idx_qw), ws.dq.slice(0, batch),
                                           dqin, M::template tensor<Dt>(g, M::idx_qw), M::template tensor<1>(g, M::idx_qb));
-  be.parallel_for(batch, [&](index_t b) {
+  be.parallel_for(batch, [=] GTRM_HD(index_t b) {
     for (int r = 0; r < Lt; ++r) {
       T* dst = dz.row(b * Lt + r);
       const T* src = r >= P ? dzt.row(b * S + r - P) : nullptr;

@@ -27,7 +27,7 @@ struct no_final_hook {
 template <class Model, class Next, class OnFinal = no_final_hook>
 eval_result evaluate(Model& m, index_t batch_size, Next&& next, OnFinal&& on_final = {}) {
   typename Model::workspace ws(batch_size, false);
-  act_carry<Model> carry(batch_size);
+  act_carry<Model> carry(m.backend(), batch_size);
   act_scratch<Model> sc(batch_size);
   act_options opt{.training = false, .exploration_prob = 0.0, .backward = false};
   std::minstd_rand rng(0);  // eval mode draws nothing (no exploration); act_step's signature wants a generator

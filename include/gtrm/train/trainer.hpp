@@ -18,10 +18,12 @@
 #include <sstream>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "../io/safetensors.hpp"
 #include "../io/state_dict.hpp"
 #include "../model/act.hpp"
+#include "../ops/elementwise.hpp"
 #include "adam_atan2.hpp"
 #include "adamw.hpp"
 #include "ema.hpp"
@@ -60,11 +62,12 @@ class trainer {
   using T = typename Model::scalar;
 
   trainer(Model& m, const train_config& cfg)
-      : m_(m), cfg_(cfg), ws_(cfg.global_batch_size), carry_(cfg.global_batch_size), sc_(cfg.global_batch_size),
+      : m_(m), cfg_(cfg), ws_(cfg.global_batch_size), carry_(m.backend(), cfg.global_batch_size), sc_(cfg.global_batch_size),
         adam_({cfg.lr, cfg.beta1, cfg.beta2, cfg.weight_decay, true}, m.params().size()),
         adamw_({cfg.lr, cfg.beta1, cfg.beta2, 1e-8, cfg.weight_decay}, cfg.optimizer == optimizer_kind::adamw ? m.params().size() : 0),
         sgd_({cfg.puzzle_emb_lr, cfg.puzzle_emb_weight_decay}, Model::E > 0 ? Model::E : 1, cfg.global_batch_size),
-        ema_(cfg.ema_rate), rng_(cfg.seed) {
+        ema_(cfg.ema_rate), rng_(cfg.seed),
+        ids_host_(device_memory_backend<Be> ? static_cast<std::size_t>(cfg.global_batch_size) : 0) {
     if (cfg.global_batch_size < 1) throw std::invalid_argument("train_config.global_batch_size must be at least 1");
     if constexpr (Model::halt_type::continue_target) extra_ = std::make_unique<typename Model::workspace>(cfg.global_batch_size, false);
     if (cfg.ema) ema_.register_params(m.backend(), m.params().span());
@@ -74,14 +77,21 @@ class trainer {
   train_step_result train_batch(const batch_ref& batch) {
     ++step_;
     m_.zero_grads();
-    for (auto& v : ws_.dlocal) v = T(0);
+    ops::fill<Be, T, Model::E_cols>(m_.backend(), ws_.dlocal, T(0));
     act_options opt{.training = true, .exploration_prob = cfg_.halt_exploration_prob, .loss = cfg_.loss,
                     .loss_scale = 1.0 / static_cast<double>(cfg_.global_batch_size), .backward = true};
     const act_step_result r = act_step(m_, ws_, carry_, batch, sc_, opt, rng_, extra_.get());
     train_step_result out{r.loss, r.metrics, lr_at(cfg_.lr), lr_at(cfg_.puzzle_emb_lr)};
-    if constexpr (Model::E > 0)
+    if constexpr (Model::E > 0) {
+      // sign-SGD checks the ids on the host: a device carry's ids come down first (O(batch), into memory sized once)
+      std::span<const std::int32_t> ids = carry_.puzzle_ids.span();
+      if constexpr (device_memory_backend<Be>) {
+        to_host(m_.backend(), ids_host_, carry_.puzzle_ids);
+        ids = ids_host_;
+      }
       sgd_.step(m_.backend(), m_.puzzle_table().span(), std::span<const T>(ws_.dlocal.data(), static_cast<std::size_t>(carry_.batch * Model::E)),
-                std::span<const std::int32_t>(carry_.puzzle_ids.span()), out.puzzle_emb_lr);
+                ids, out.puzzle_emb_lr);
+    }
     if (!cfg_.freeze_weights) {
       if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
       else adamw_.step(m_.backend(), m_.params().span(), m_.grads().span(), out.lr);
@@ -99,16 +109,22 @@ class trainer {
   std::int64_t step() const { return step_; }
   const act_carry<Model>& carry() const { return carry_; }
   typename Model::workspace& workspace() { return ws_; }
+  // The active optimizer's moments and step count (backend storage).
+  const optimizer_state<T, typename Model::backend_type>& optimizer_moments() const {
+    return cfg_.optimizer == optimizer_kind::adam_atan2 ? adam_.state() : adamw_.state();
+  }
 
   // The weights evaluation and checkpoints use: the EMA shadow (raw weights without EMA), with the current
   // buffers (puzzle table, H_init, L_init), as pretrain.py's EMA copy.
   void copy_eval_weights(Model& out) const {
+    const auto& be = m_.backend();
     const auto src = cfg_.ema ? ema_.shadow() : std::span<const T>(m_.params().span());
-    std::copy(src.begin(), src.end(), out.params().begin());
-    std::copy(m_.h_init().begin(), m_.h_init().end(), out.h_init().begin());
-    std::copy(m_.l_init().begin(), m_.l_init().end(), out.l_init().begin());
+    copy(be, out.params(), src);
+    copy(be, out.h_init(), m_.h_init());
+    copy(be, out.l_init(), m_.l_init());
     if (out.puzzle_table().size() != m_.puzzle_table().size()) throw std::invalid_argument("copy_eval_weights: puzzle tables differ in size");
-    std::copy(m_.puzzle_table().begin(), m_.puzzle_table().end(), out.puzzle_table().begin());
+    copy(be, out.puzzle_table(), m_.puzzle_table());
+    synchronize(be);  // `out` may run on another stream of the backend (its own tag): the copies land first
   }
 
   // ---- training state: everything a step reads, so that a resumed run equals an uninterrupted one ----
@@ -118,15 +134,19 @@ class trainer {
     const auto n = static_cast<std::int64_t>(m_.params().size());
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.save(m_.backend(), w, "train/optimizer.");
     else adamw_.save(m_.backend(), w, "train/optimizer.");
-    if (cfg_.ema) w.add("train/ema.shadow", {n}, ema_.shadow().data());
+    const auto& be = m_.backend();   // backend memory goes through host copies (host_stage)
+    if (cfg_.ema) {
+      const auto shadow = ema_.shadow();
+      w.add("train/ema.shadow", {n}, host_stage(be, shadow).download().data());
+    }
     const std::int64_t rows = carry_.batch;
-    w.add("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h.data());
-    w.add("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l.data());
-    w.add("train/carry.steps", {rows}, carry_.steps.data());
-    w.add("train/carry.halted", {rows}, carry_.halted.data());
-    w.add("train/carry.inputs", {rows, Model::S}, carry_.inputs.data());
-    w.add("train/carry.labels", {rows, Model::S}, carry_.labels.data());
-    w.add("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids.data());
+    w.add("train/carry.z_H", {rows * Model::L, Model::D}, host_stage(be, carry_.z_h).download().data());
+    w.add("train/carry.z_L", {rows * Model::L, Model::D}, host_stage(be, carry_.z_l).download().data());
+    w.add("train/carry.steps", {rows}, host_stage(be, carry_.steps).download().data());
+    w.add("train/carry.halted", {rows}, host_stage(be, carry_.halted).download().data());
+    w.add("train/carry.inputs", {rows, Model::S}, host_stage(be, carry_.inputs).download().data());
+    w.add("train/carry.labels", {rows, Model::S}, host_stage(be, carry_.labels).download().data());
+    w.add("train/carry.puzzle_identifiers", {rows}, host_stage(be, carry_.puzzle_ids).download().data());
     std::ostringstream rng;
     rng << rng_;
     w.metadata("train.step", std::to_string(step_));
@@ -150,14 +170,23 @@ class trainer {
     const std::int64_t n = static_cast<std::int64_t>(m_.params().size()), rows = carry_.batch;
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.load(m_.backend(), f, "train/optimizer.");
     else adamw_.load(m_.backend(), f, "train/optimizer.");
-    if (cfg_.ema) f.read_into<T>("train/ema.shadow", {n}, ema_.shadow().data());
-    f.read_into<T>("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h.data());
-    f.read_into<T>("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l.data());
-    f.read_into<std::int32_t>("train/carry.steps", {rows}, carry_.steps.data());
-    f.read_into<std::uint8_t>("train/carry.halted", {rows}, carry_.halted.data());
-    f.read_into<std::int32_t>("train/carry.inputs", {rows, Model::S}, carry_.inputs.data());
-    f.read_into<std::int32_t>("train/carry.labels", {rows, Model::S}, carry_.labels.data());
-    f.read_into<std::int32_t>("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids.data());
+    const auto& be = m_.backend();   // read on the host, then uploaded (host_stage)
+    const auto read = [&]<class U>(const char* name, std::vector<std::int64_t> shape, auto& dst) {
+      host_stage h(be, dst);
+      f.read_into<U>(name, shape, h.data());
+      h.upload();
+    };
+    if (cfg_.ema) {
+      auto shadow = ema_.shadow();
+      read.template operator()<T>("train/ema.shadow", {n}, shadow);
+    }
+    read.template operator()<T>("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h);
+    read.template operator()<T>("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l);
+    read.template operator()<std::int32_t>("train/carry.steps", {rows}, carry_.steps);
+    read.template operator()<std::uint8_t>("train/carry.halted", {rows}, carry_.halted);
+    read.template operator()<std::int32_t>("train/carry.inputs", {rows, Model::S}, carry_.inputs);
+    read.template operator()<std::int32_t>("train/carry.labels", {rows, Model::S}, carry_.labels);
+    read.template operator()<std::int32_t>("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids);
     step_ = std::stoll(f.meta("train.step").value_or("0"));
     const std::int64_t ostep = std::stoll(f.meta("train.optimizer_step").value_or("0"));
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.state().step = ostep; else adamw_.state().step = ostep;
@@ -183,6 +212,7 @@ class trainer {
   sign_sgd<T, Be> sgd_;
   ema<T, Be> ema_;
   std::mt19937_64 rng_;
+  std::vector<std::int32_t> ids_host_;   // device backends: the carry's puzzle ids for sign-SGD's host check
   std::int64_t step_ = 0;
 };
 

@@ -34,18 +34,18 @@ struct context_channel {
 
     struct saved {
       view<T, D> z, u, s;  // (N, D) the state before the update, the injection, σ
-      void take(arena& a, index_t n) {
-        u = a.take<T, D>(n);
-        z = a.take<T, D>(n);
-        s = a.take<T, D>(n);
+      void take(auto& a, index_t n) {
+        u = a.template take<T, D>(n);
+        z = a.template take<T, D>(n);
+        s = a.template take<T, D>(n);
       }
     };
     struct work {
       view<T, D> du, e;  // (N, D)
-      void take(arena& a, index_t batch, bool with_tape) {
+      void take(auto& a, index_t batch, bool with_tape) {
         if (!with_tape) return;
-        du = a.take<T, D>(batch * C::rows);
-        e = a.take<T, D>(batch * C::rows);
+        du = a.template take<T, D>(batch * C::rows);
+        e = a.template take<T, D>(batch * C::rows);
       }
     };
 

@@ -31,15 +31,15 @@ struct context_headwise {
 
     struct saved {
       view<T, D> u;  // (N, D) the injection
-      void take(arena& a, index_t n) { u = a.take<T, D>(n); }
+      void take(auto& a, index_t n) { u = a.template take<T, D>(n); }
     };
     struct work {
       view<T, D> du;      // (N, D)
       view<T, 1> colsum;  // (D) Σ_rows dh⊙u per column
-      void take(arena& a, index_t batch, bool with_tape) {
+      void take(auto& a, index_t batch, bool with_tape) {
         if (!with_tape) return;
-        du = a.take<T, D>(batch * C::rows);
-        colsum = a.take<T, 1>(D);
+        du = a.template take<T, D>(batch * C::rows);
+        colsum = a.template take<T, 1>(D);
       }
     };
 

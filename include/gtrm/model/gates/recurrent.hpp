@@ -53,10 +53,10 @@ struct recurrent {
     struct saved {
       view<T, 3 * D> cat;  // (N, 3D) [z_prev ; z̃ ; ctx]
       view<T, D> ug, rg;   // (N, D) update and reset gates
-      void take(arena& a, index_t n) {
-        cat = a.take<T, 3 * D>(n);
-        ug = a.take<T, D>(n);
-        if constexpr (Reset) rg = a.take<T, D>(n);
+      void take(auto& a, index_t n) {
+        cat = a.template take<T, 3 * D>(n);
+        ug = a.template take<T, D>(n);
+        if constexpr (Reset) rg = a.template take<T, D>(n);
       }
     };
     struct work {
@@ -64,17 +64,17 @@ struct recurrent {
       view<T, D> dprev, dcand, dctx;     // (N, D) backward: gradients of z_prev, z̃, ctx
       view<T, D> au, ar;                 // (N, D) backward scratch
       view<T, 3 * D> dcat;               // (N, 3D)
-      void take(arena& a, index_t batch, bool with_tape) {
-        xbar = a.take<T, D>(batch);
+      void take(auto& a, index_t batch, bool with_tape) {
+        xbar = a.template take<T, D>(batch);
         if (!with_tape) return;
         const index_t n = batch * L;
-        dxbar = a.take<T, D>(batch);
-        dprev = a.take<T, D>(n);
-        dcand = a.take<T, D>(n);
-        dctx = a.take<T, D>(n);
-        au = a.take<T, D>(n);
-        ar = a.take<T, D>(n);
-        dcat = a.take<T, 3 * D>(n);
+        dxbar = a.template take<T, D>(batch);
+        dprev = a.template take<T, D>(n);
+        dcand = a.template take<T, D>(n);
+        dctx = a.template take<T, D>(n);
+        au = a.template take<T, D>(n);
+        ar = a.template take<T, D>(n);
+        dcat = a.template take<T, 3 * D>(n);
       }
     };
 

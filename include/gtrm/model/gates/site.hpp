@@ -49,8 +49,8 @@ struct tensors {
 };
 
 struct no_state {
-  void take(arena&, index_t) {}
-  void take(arena&, index_t, bool) {}
+  void take(auto&, index_t) {}
+  void take(auto&, index_t, bool) {}
 };
 
 // ---- the empty sites ----
