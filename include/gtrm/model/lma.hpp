@@ -76,7 +76,8 @@ void scatter(const Be& be, cview<T, Lt * Dt / Lp> z0, view<T, Dt> y, T scale = T
         const long p = static_cast<long>(i) * C + c;
         const int h = static_cast<int>(p / (static_cast<long>(Lt) * dk)), l = static_cast<int>((p / dk) % Lt), j = static_cast<int>(p % dk);
         T& d = base[static_cast<long>(l) * Dt + h * dk + j];
-        if constexpr (Accumulate) d += scale * src[c]; else d = scale * src[c];
+        const T v = scale * src[c];  // captured outside the if constexpr: nvcc refuses a first capture inside one
+        if constexpr (Accumulate) d += v; else d = v;
       }
     }
   });
