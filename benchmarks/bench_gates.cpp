@@ -1,5 +1,5 @@
 // Every GTRM gate variant and their combinations, instantiated at compile time at the paper's Sudoku
-// configuration (TRM_REFERENCE.md §4, VARIANTS.md §1.5: vocab 11, seq 81 + 16 prefix slots = L 97, hidden 512,
+// configuration (docs/reference.md §4, docs/variants.md §1.5: vocab 11, seq 81 + 16 prefix slots = L 97, hidden 512,
 // 8 heads, attention + RoPE, T = 3, n = 6, 2 layers), one ACT step at a time:
 //
 //   gate_fwd/<variant>/B     forward of one ACT step without gradient (21 applications of f, the heads)

@@ -8,7 +8,7 @@
 //                              O(params), ~0.1% of the step at these sizes)
 //   model_latency/<config>     batch-1 forward of one ACT step; `solve_s` = 16 of them (halt_max_steps)
 //
-// Configurations (TRM_REFERENCE.md §4; vocab 11, seq 81 + 16 prefix slots = L 97, T = 3, n = 6, 2 layers):
+// Configurations (docs/reference.md §4; vocab 11, seq 81 + 16 prefix slots = L 97, T = 3, n = 6, 2 layers):
 //   sudoku_att       hidden 512, 8 heads, attention + RoPE          (6,828,034 parameters)
 //   sudoku_mlp       hidden 512, token-MLP mixer (mlp_t), pos none  (5,028,866 parameters)
 //   h128_att         hidden 128, 4 heads, attention + RoPE

@@ -143,7 +143,7 @@ TEST_CASE("model: a batch smaller than the workspace's gives the same rows as a 
                   std::invalid_argument);
 }
 
-TEST_CASE("model: parameter counts equal the reference's (TRM_REFERENCE.md §4)") {
+TEST_CASE("model: parameter counts equal the reference's (docs/reference.md §4)") {
   static constexpr dims sudoku{.vocab = 11, .seq = 81, .hidden = 512, .heads = 8};
   static constexpr dims maze{.vocab = 6, .seq = 900, .hidden = 512, .heads = 8};
   static constexpr dims arc{.vocab = 12, .seq = 900, .hidden = 512, .heads = 8};

@@ -214,7 +214,7 @@ TEST_CASE("adam_atan2: first step is lr*pi/4*sign(g) after decay; zero gradients
   std::vector<double> wrong(2);
   CHECK_THROWS_AS(opt.step(wrong, g, 1e-3), std::invalid_argument);
 
-  // The TRM_REFERENCE.md §3.2 variant: (lr/bc1)·atan2(m, ·), a first step of lr/(1−β1)·atan(1−β1).
+  // The docs/reference.md §3.2 variant: (lr/bc1)·atan2(m, ·), a first step of lr/(1−β1)·atan(1−β1).
   train::adam_atan2<double> out({.lr = 1e-3, .weight_decay = 0.1, .bc1_inside_atan2 = false}, 1);
   std::vector<double> q{1.0};
   out.step(q, std::vector<double>{3.0}, 1e-3);

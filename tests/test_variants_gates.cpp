@@ -1,8 +1,8 @@
-// The GTRM gates (VARIANTS.md §1, §2; one header per gate in model/gates/): gradchecks in double with grad::full_bptt for every
+// The GTRM gates (docs/variants.md §1, §2; one header per gate in model/gates/): gradchecks in double with grad::full_bptt for every
 // gate and for compositions; the truncated gradient with gates equals full back-propagation through the last
 // cycle from the detached carry; every gate in its saturated/neutral limit reproduces the plain TRM (which
 // also checks the [Q | G | K | V] column layout); documented initial values; parameter counts equal the
-// formulas of VARIANTS.md §1.5; state-dict names.
+// formulas of docs/variants.md §1.5; state-dict names.
 #include <doctest/doctest.h>
 
 #include <gtrm/cpu.hpp>
@@ -316,7 +316,7 @@ TEST_CASE("gates: initial values are the documented ones") {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-TEST_CASE("gates: parameter counts equal VARIANTS.md §1.5 at the paper's Sudoku config") {
+TEST_CASE("gates: parameter counts equal docs/variants.md §1.5 at the paper's Sudoku config") {
   static constexpr dims sudoku{.vocab = 11, .seq = 81, .hidden = 512, .heads = 8};
   static constexpr cycles c{.h = 3, .l = 6, .layers = 2};
   constexpr index_t H = 512, nh = 8, n = 6, layers = 2;

@@ -1,6 +1,6 @@
 // HRM (model/hrm.hpp) and the transformer baseline (model/transformer.hpp): gradchecks in double of the
 // whole recursion, the one-step gradient checked structurally (finite differences see through the no-grad
-// applications, the one-step gradient by design does not), parameter counts (TRM_REFERENCE.md §4), names,
+// applications, the one-step gradient by design does not), parameter counts (docs/reference.md §4), names,
 // the halting rules and the Q-continue target through act_step, and training through the unchanged trainer.
 #include <doctest/doctest.h>
 
@@ -152,7 +152,7 @@ TEST_CASE("hrm: the one-step gradient equals full back-propagation through the l
   CHECK(tensor_norm(M::layer_index(1, 0)) > 0);  // L_level
 }
 
-TEST_CASE("hrm: schedule, names and parameter count (TRM_REFERENCE.md §4: 27,276,290 for ARC)") {
+TEST_CASE("hrm: schedule, names and parameter count (docs/reference.md §4: 27,276,290 for ARC)") {
   static constexpr dims arc{.vocab = 12, .seq = 900, .puzzle_emb_len = 0, .hidden = 512, .heads = 8};
   using M = hrm<arc, hrm_cycles, 4, mixer::attention<pos::rope>, halt::q_head_continue, cpu>;
   CHECK(M::P == 1);

@@ -1,4 +1,4 @@
-// LMA (mixer::latent_meta, model/lma.hpp, VARIANTS.md §3, docs/lma.md): the compile-time divisor search, the
+// LMA (mixer::latent_meta, model/lma.hpp, docs/variants.md §3, docs/lma.md): the compile-time divisor search, the
 // resequencing against its definition (torch.cat(torch.split(Y, dk, -1), dim=1) then view/chunk), gradchecks in
 // double of whole latent models (the author's HRM/BERT/ViT/RL modules, gtrm's inverse decoder with L' ≠ L, the
 // untied residual encoder, gates in latent space), the encoder's output, the author's init, parameter counts
@@ -148,7 +148,7 @@ TEST_CASE("lma: the latent input is ReLU(E_chunk(chunks of x)) and the states li
   CHECK(worst < 1e-14);
 }
 
-TEST_CASE("lma: parameter counts (VARIANTS.md §3.5) and names") {
+TEST_CASE("lma: parameter counts (docs/variants.md §3.5) and names") {
   // TRM Sudoku with L' = L = 97 and d' = 256 (§3.5's example): block parameters 6.8 M -> 1.7 M
   static constexpr dims sudoku{.vocab = 11, .seq = 81, .hidden = 512, .heads = 8};
   static constexpr cycles c{.h = 3, .l = 6, .layers = 2};

@@ -70,7 +70,7 @@ inline const std::vector<hparam_def>& hparam_defs() {
   return defs;
 }
 
-// The reference's defaults (TRM_REFERENCE.md §4), with EMA on as its README runs.
+// The reference's defaults (docs/reference.md §4), with EMA on as its README runs.
 inline ojson default_hparams() {
   return ojson{{"steps", 0}, {"epochs", 0}, {"batch", 768}, {"lr", 1e-4}, {"lr_min_ratio", 1.0}, {"lr_warmup_steps", 2000},
                {"beta1", 0.9}, {"beta2", 0.95}, {"weight_decay", 0.1}, {"optimizer", "adam_atan2"},

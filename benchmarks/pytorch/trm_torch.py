@@ -1,4 +1,4 @@
-"""A PyTorch TRM of the same architecture as gtrm, written from TRM_REFERENCE.md (§1, §2), in fp32.
+"""A PyTorch TRM of the same architecture as gtrm, written from docs/reference.md (§1, §2), in fp32.
 
 It is a benchmark baseline, not a numerical reference: it follows the reference's structure op for op
 (post-norm blocks without gain, fused qkv with Q|K|V slots, NeoX RoPE, SDPA without mask, SwiGLU with the
@@ -193,7 +193,7 @@ def stablemax_cross_entropy(logits: torch.Tensor, labels: torch.Tensor) -> torch
 
 
 def act_loss(logits: torch.Tensor, q: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """ACTLossHead (TRM_REFERENCE.md §2.2) summed over the batch: lm_loss + 0.5 · q_halt_loss."""
+    """ACTLossHead (docs/reference.md §2.2) summed over the batch: lm_loss + 0.5 · q_halt_loss."""
     valid = labels != -100
     count = valid.sum(-1).clamp_min(1)
     lm_loss = (stablemax_cross_entropy(logits, labels).sum(-1) / count).sum()

@@ -3,7 +3,7 @@
 //   inline constexpr dims   d{.vocab = 11, .seq = 81, .hidden = 512, .heads = 8};
 //   inline constexpr cycles c{.h = 3, .l = 6, .layers = 2, .max_act_steps = 16};
 //
-// Derived sizes follow the reference (TRM_REFERENCE.md §1): L = puzzle_emb_len + seq, head_dim = hidden/heads,
+// Derived sizes follow the reference (docs/reference.md §1): L = puzzle_emb_len + seq, head_dim = hidden/heads,
 // SwiGLU intermediate = find_multiple(round(expansion * n * 2/3), 256) with Python's round-half-to-even.
 #pragma once
 #include "core/types.hpp"

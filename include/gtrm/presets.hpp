@@ -1,4 +1,4 @@
-// Named configurations: the paper's runs (TRM_REFERENCE.md §4), and the golden-file test configurations
+// Named configurations: the paper's runs (docs/reference.md §4), and the golden-file test configurations
 // (tests/data/golden and tests/data/golden_variants, see their PROVENANCE.md). A preset is a model type; pick the
 // backend when you name it:
 //   using model_t = gtrm::presets::sudoku_mlp<gtrm::cpu>;

@@ -1,6 +1,6 @@
 // One flat parameter buffer per model, laid out by a constexpr table. Gradients, optimizer moments and
 // the EMA shadow share the layout, so an optimizer step or an all-reduce is one pass over one buffer.
-// Names are the reference PyTorch state_dict names (TRM_REFERENCE.md §1.2) with "{}" standing for the
+// Names are the reference PyTorch state_dict names (docs/reference.md §1.2) with "{}" standing for the
 // layer index, so a checkpoint moves between gtrm and PyTorch unchanged.
 #pragma once
 #include <array>

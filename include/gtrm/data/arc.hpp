@@ -1,4 +1,4 @@
-// The ARC dataset builder (TRM_REFERENCE.md §5.3, dataset/build_arc_dataset.py), from per-task folders or the
+// The ARC dataset builder (docs/reference.md §5.3, dataset/build_arc_dataset.py), from per-task folders or the
 // combined challenges/solutions files, written in the reference's layout (dataset.hpp) plus test_puzzles.json.
 //   * Subsets are processed in the given order; each is shuffled (np.random.shuffle), then each task is augmented
 //     (arc_augment.hpp). Demonstration pairs of every task -> train split; test pairs of the test subsets

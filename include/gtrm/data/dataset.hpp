@@ -1,4 +1,4 @@
-// The reference's on-disk dataset layout (TRM_REFERENCE.md §5.0, dataset/common.py PuzzleDatasetMetadata):
+// The reference's on-disk dataset layout (docs/reference.md §5.0, dataset/common.py PuzzleDatasetMetadata):
 //   <dir>/<split>/dataset.json, <dir>/<split>/all__{inputs,labels,puzzle_identifiers,puzzle_indices,group_indices}.npy,
 //   <dir>/identifiers.json
 // with the reference's dtypes (uint8 tokens, int32 indices) and dataset.json written as json.dump writes it, so

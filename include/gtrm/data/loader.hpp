@@ -1,4 +1,4 @@
-// Batches from a dataset split with the reference's sampling (TRM_REFERENCE.md §3.6, puzzle_dataset.py):
+// Batches from a dataset split with the reference's sampling (docs/reference.md §3.6, puzzle_dataset.py):
 //   training: per pass, a seeded RNG permutes the groups once per epoch (epochs_per_iter permutations back to back);
 //     each visited group contributes one random puzzle (augmentation) of it, and that puzzle up to the batch's
 //     remaining room in examples, a random subset without replacement when it has more; the last incomplete batch of a

@@ -1,4 +1,4 @@
-// Maze-Hard as the reference builds it (TRM_REFERENCE.md §5.2, dataset/build_maze_dataset.py): square grids from the
+// Maze-Hard as the reference builds it (docs/reference.md §5.2, dataset/build_maze_dataset.py): square grids from the
 // `source,question,answer,rating` CSV over the charset "# SGo" (tokens 0 PAD, 1 '#', 2 ' ', 3 'S', 4 'G', 5 'o'), the
 // side taken from the first row as the reference does (30 for Maze-Hard), optional 8 dihedral versions per training
 // maze in one group; and a seeded generator of hard mazes for users without the original files (random walls, the

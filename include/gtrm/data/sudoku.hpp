@@ -1,4 +1,4 @@
-// Sudoku-Extreme as the reference builds it (TRM_REFERENCE.md §5.1, dataset/build_sudoku_dataset.py): reading and
+// Sudoku-Extreme as the reference builds it (docs/reference.md §5.1, dataset/build_sudoku_dataset.py): reading and
 // checking the `source,question,answer,rating` CSV, the validity-preserving shuffle (digit map, transpose, band/row
 // and stack/column permutations, one plan for question and answer), and the train/test splits with tokens
 // 0 PAD, 1 blank, 2..10 digits 1..9. Random draws follow numpy's legacy RNG in the reference's order, so a build

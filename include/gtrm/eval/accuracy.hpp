@@ -1,5 +1,5 @@
 // Exact and token accuracy over (predictions, labels) rows, as the reference's ACTLossHead metrics
-// (TRM_REFERENCE.md §2.3, §6.1): labels equal to the ignore label (-100 after collation) are not scored; a row with
+// (docs/reference.md §2.3, §6.1): labels equal to the ignore label (-100 after collation) are not scored; a row with
 // no scored token is not counted at all; a row is exact when every scored token matches; token accuracy is the mean
 // over counted rows of (matching scored tokens / scored tokens). This is the paper's Sudoku / Maze metric.
 #pragma once

@@ -1,4 +1,4 @@
-// The ARC evaluator (TRM_REFERENCE.md §6.2, evaluators/arc.py ARC): votes over augmented versions.
+// The ARC evaluator (docs/reference.md §6.2, evaluators/arc.py ARC): votes over augmented versions.
 // Per example (rows whose puzzle identifier is the blank one are padding and dropped):
 //   name = identifiers[id] -> original task id and its augmentation (parse_arc_name); both the input and the argmax
 //   prediction are cropped (arc_crop) and mapped back (arc_invert); the vote (sha256 of the prediction,

@@ -1,4 +1,4 @@
-// A model's state_dict in a safetensors file, under the reference PyTorch names (TRM_REFERENCE.md §1.2, §3.8):
+// A model's state_dict in a safetensors file, under the reference PyTorch names (docs/reference.md §1.2, §3.8):
 // every trainable parameter, plus the buffers H_init, L_init and puzzle_emb.weights. Keys may carry the
 // prefixes of the official checkpoints (`_orig_mod.` from torch.compile); they are stripped on load.
 //
@@ -110,7 +110,7 @@ inline std::string quoted(std::string_view v) {
 //                 proj_to_hidden | reshape_linear | reshape_gated | inverse_linear; docs/lma.md)
 //   pos_encodings rope | learned | none
 //   context_gate none | scalar | channel;  attention_gate none | headwise | elementwise;
-//   recurrence_gate none | update | update_reset   (GTRM, VARIANTS.md §1)
+//   recurrence_gate none | update | update_reset   (GTRM, docs/variants.md §1)
 //   halt_rule     q_head (q_halt > 0) | q_head_continue (q_halt > q_continue, Q-continue target) | q_compare
 //   grad_rule     last_cycle | one_step | full_bptt
 template <class Model>

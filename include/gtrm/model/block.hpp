@@ -1,4 +1,4 @@
-// One post-norm block of the reasoning network (TRM_REFERENCE.md §1.6):
+// One post-norm block of the reasoning network (docs/reference.md §1.6):
 //   attention mixer:  h1 = rms(h + Attn(h)),            h2 = rms(h1 + SwiGLU_D(h1))
 //   token-MLP mixer:  h1 = rms_L(hᵀ + SwiGLU_L(hᵀ))ᵀ,    h2 = rms(h1 + SwiGLU_D(h1))
 // All activations are (N, D) with N = B·L rows. `block_saved` is what backward needs (the tape holds one

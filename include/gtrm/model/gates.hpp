@@ -1,4 +1,4 @@
-// The GTRM gates (VARIANTS.md §1, §2), one header each under gates/, each a policy for one site of an
+// The GTRM gates (docs/variants.md §1, §2), one header each under gates/, each a policy for one site of an
 // application (gates/site.hpp): gate::context_scalar and gate::context_channel (input injection),
 // gate::attention<gate::headwise|gate::elementwise> (attention output), gate::recurrent<Reset> (state update).
 // This header gathers the built-in ones; a new gate is a new header under gates/ and needs no line here.

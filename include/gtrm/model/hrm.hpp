@@ -1,5 +1,5 @@
 // The Hierarchical Reasoning Model as the TRM repository re-implements it (models/recursive_reasoning/hrm.py
-// = sapientinc/HRM hrm_act_v1.py; TRM_REFERENCE.md §1.10, §7):
+// = sapientinc/HRM hrm_act_v1.py; docs/reference.md §1.10, §7):
 //
 //   two networks: `H_level` (HLayers blocks) and `L_level` (cycles.layers blocks), the same post-norm blocks
 //   repeat H_cycles (= cycles.h) times:  repeat L_cycles (= cycles.l) times: z_L = f_L(z_L + (z_H + x));

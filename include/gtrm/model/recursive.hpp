@@ -12,7 +12,7 @@
 //   arch::trm              one network `L_level`, T·(n+1) applications: n z_L updates then one z_H update, T times
 //   arch::hrm<HL>          as trm, but z_H updates use a second network `H_level` of HL blocks (HRM, §7)
 //   arch::transformer      one network `H_level`, one application per ACT step, z_H = f(z_H + x)
-// Gate changes an application at three sites (VARIANTS.md §1; model/gates/site.hpp; one header per gate under
+// Gate changes an application at three sites (docs/variants.md §1; model/gates/site.hpp; one header per gate under
 // model/gates/), TRM arch only: the input injection h = z + u, the attention output inside every block, and
 // the state update z ← z̃. The model asks each site's op (model/schedule.hpp); an empty site's op is the plain
 // TRM's line above, operation for operation (bit-identical results).

@@ -1,5 +1,5 @@
 // The paper's transformer baseline (models/recursive_reasoning/transformers_baseline.py, Model_ACTV2;
-// TRM_REFERENCE.md §1.10): no recursion. One network `H_level` of cycles.layers post-norm blocks is applied
+// docs/reference.md §1.10): no recursion. One network `H_level` of cycles.layers post-norm blocks is applied
 // once per ACT step, z_H = f(z_H + x); depth comes from ACT (up to max_act_steps applications per puzzle).
 //   carry: z_H only in the reference; gtrm's act_carry keeps a z_L that this model never reads or writes
 //   halting: q_halt > q_continue, no Q-continue target (halt::q_compare)

@@ -1,4 +1,4 @@
-// sparse (puzzle) embedding with the reference's zero-padded prefix (TRM_REFERENCE.md §1.4, §3.3)
+// sparse (puzzle) embedding with the reference's zero-padded prefix (docs/reference.md §1.4, §3.3)
 //   table (N_ids, E) with E = puzzle_emb_ndim; ids (B); prefix: P rows (P*D >= E) starting at row b*Stride of a
 //   (B*Stride, D) activation (Stride = P for a bare prefix, L = P + S when writing into the model input x)
 //   forward:  local[b] = table[ids[b]]                       (B, E)   the row copy that receives grad

@@ -1,4 +1,4 @@
-// Token-mixing MLP sub-layer (the reference's mlp_t block half, TRM_REFERENCE.md §1.6):
+// Token-mixing MLP sub-layer (the reference's mlp_t block half, docs/reference.md §1.6):
 //   u   = transpose(h)                      h (B*L, D) -> u (B*D, L)
 //   t   = rms_norm(u + SwiGLU_L(u))          SwiGLU over the sequence axis, norm over L (not D!)
 //   out = transpose(t)                      (B*L, D)

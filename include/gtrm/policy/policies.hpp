@@ -1,7 +1,7 @@
 // Behaviours of a model are types. Each policy is an empty tag (with its compile-time data); the model
 // reads them with `if constexpr`, so an unused behaviour costs nothing.
 //
-//   pos::rope / pos::learned / pos::none        positional encoding (TRM_REFERENCE.md §1.5)
+//   pos::rope / pos::learned / pos::none        positional encoding (docs/reference.md §1.5)
 //   mixer::attention<Pos> / mixer::token_mlp<Pos> the token mixer of each block (§1.6)
 //   mixer::latent_meta<Inner, lma_config>         LMA: the recursion in a latent sequence (docs/lma.md)
 //   gate::none                                    no gating: the plain TRM
@@ -10,7 +10,7 @@
 //   gate::attention<gate::headwise|elementwise>   Qwen G1 output gate: o ⊙ σ(G), G from extra qkv_proj columns
 //   gate::recurrent<Reset>                        GRU-style update z = (1−u)⊙(r⊙z_prev) + u⊙net(…)
 //   gate::all<G...>                               several gates in one model (at most one per site)
-//                                                 (VARIANTS.md §1, §2; one header per gate in model/gates/)
+//                                                 (docs/variants.md §1, §2; one header per gate in model/gates/)
 //   halt::q_head                                  TRM: halt when q_halt > 0, no continue loss
 //   halt::q_head_continue                         HRM: halt when q_halt > q_continue, Q-continue target from an
 //                                                 extra forward pass (the reference's path for TRM is broken; this works)

@@ -1,4 +1,4 @@
-// The reference learning-rate schedule (pretrain.py cosine_schedule_with_warmup_lr_lambda; TRM_REFERENCE.md
+// The reference learning-rate schedule (pretrain.py cosine_schedule_with_warmup_lr_lambda; docs/reference.md
 // §3.4), with s the 1-based optimizer step, W the warm-up steps and r the minimum ratio:
 //   lr(s) = base · s / max(1, W)                                  if s < W
 //         = base · (r + max(0, (1 − r) · ½ · (1 + cos(π · p))))   otherwise, with p = (s − W) / max(1, total − W)

@@ -1,4 +1,4 @@
-// Deep-supervision training exactly as pretrain.py does it (TRM_REFERENCE.md §3.1): one ACT step and one
+// Deep-supervision training exactly as pretrain.py does it (docs/reference.md §3.1): one ACT step and one
 // optimizer step per data-loader batch, with a carry that persists across batches.
 //
 //   step += 1

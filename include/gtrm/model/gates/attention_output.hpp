@@ -1,4 +1,4 @@
-// Attention output gate (Qwen G1; GTRM GatedAttentionQwenStyle, VARIANTS.md §1.2), site::attn_out:
+// Attention output gate (Qwen G1; GTRM GatedAttentionQwenStyle, docs/variants.md §1.2), site::attn_out:
 //   y = o ⊙ s,  s = σ(G)   headwise: G (N, heads), s broadcast over each head's head_dim channels;
 //                          elementwise: G (N, D)
 //   backward:  dG = Σ_(head channels) dy⊙o · s(1−s)  (assigns);  do = dy⊙s  (assigns, in place on dy)

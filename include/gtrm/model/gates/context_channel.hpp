@@ -1,4 +1,4 @@
-// Context-injection gate, per channel (GTRM inputGate 998c2ec, VARIANTS.md §1.1), site::inject:
+// Context-injection gate, per channel (GTRM inputGate 998c2ec, docs/variants.md §1.1), site::inject:
 //   h = z + s⊙u,  s = σ(z W_cᵀ + b_c)   (N, D)
 //   backward:  e = dh⊙u⊙s(1−s);  du = s⊙dh;  dz += dh (left in place) + e W_c;  dW_c += eᵀ z;  db_c += Σ_n e
 // Parameters `model.inner.L_level.context_gate.{weight [D, D], bias [D]}`, init weight 0, bias 2.0.

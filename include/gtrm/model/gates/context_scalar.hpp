@@ -1,4 +1,4 @@
-// Context-injection gate, one scalar per call (GTRM main, VARIANTS.md §1.1), site::inject:
+// Context-injection gate, one scalar per call (GTRM main, docs/variants.md §1.1), site::inject:
 //   h = z + s·u,  s = σ(g_k),  k = call index within the cycle (k = n: the z_H update)
 //   backward:  dz += dh (left in place),  du = s·dh,  dg_k += s(1−s) Σ dh⊙u
 // Parameter `model.inner.L_level.injection_gates` [n+1], init 2.0. s is read from the parameter inside the

@@ -1,4 +1,4 @@
-// Recurrent update gate (GRU-style, GTRM §1.3, VARIANTS.md §1.3), site::update, one cell per state (z_L, z_H):
+// Recurrent update gate (GRU-style, GTRM §1.3, docs/variants.md §1.3), site::update, one cell per state (z_L, z_H):
 //   c = [z_prev ; z̃ ; ctx]  (N, 3D),  ctx = z_H + mean_tokens(x) for z_L,  ctx = z_L (the new one) for z_H
 //   u = σ(c W_uᵀ + b_u),  r = σ(c W_rᵀ + b_r) (Reset only, else r = 1)
 //   z = (1−u)⊙(r⊙z_prev) + u⊙z̃

@@ -1,4 +1,4 @@
-// Gate sites: where a gate acts on one application of the recursion (VARIANTS.md §1, docs/architecture.md).
+// Gate sites: where a gate acts on one application of the recursion (docs/variants.md §1, docs/architecture.md).
 //
 //   site::inject     the network input h = z + u (u = z_H + x on z_L updates, z_L on z_H updates)
 //   site::attn_out   the attention output o before o_proj, inside every block (extra logits in qkv_proj)
