@@ -41,10 +41,12 @@ namespace detail {
 // row stats, predictions).
 template <class Be, class T>
 void act_upload(const Be& be, const T* host, index_t n, act_storage<Be, T>& dst) {
+  if (n <= 0) return;  // also tells GCC the size is not negative (its -Wstringop-overflow false positive)
   from_host(be, std::span<T>(dst.data(), static_cast<std::size_t>(n)), host);
 }
 template <class Be, class T>
 void act_download(const Be& be, const act_storage<Be, T>& src, index_t n, T* host) {
+  if (n <= 0) return;
   to_host(be, host, std::span<const T>(src.data(), static_cast<std::size_t>(n)));
 }
 }  // namespace detail
