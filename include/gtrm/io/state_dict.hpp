@@ -107,7 +107,7 @@ template <class T>
 std::size_t first_non_finite(const T* p, std::size_t n) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "first_non_finite: float or double");
   using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
-  constexpr U exp_mask = std::is_same_v<T, float> ? U{0x7f800000u} : U{0x7ff0000000000000ull};
+  constexpr U exp_mask = sizeof(T) == 4 ? static_cast<U>(0x7f800000u) : static_cast<U>(0x7ff0000000000000ull);
   for (std::size_t i = 0; i < n; ++i)
     if ((std::bit_cast<U>(p[i]) & exp_mask) == exp_mask) return i;
   return n;
