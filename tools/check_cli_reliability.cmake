@@ -146,7 +146,7 @@ pid=$!
 sleep 0.3
 kill -TERM $pid
 wait $pid
-echo \"rc=$?\"" ${GTRM} ${WORK}/termdata ${WORK}/termcsv RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+echo \"rc=$?\"" ${GTRM} ${WORK}/termdata ${WORK}/termcsv RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 string(STRIP "${out}" out)
 foreach(f train test)
   if(EXISTS ${WORK}/termcsv/${f}.csv)
@@ -167,7 +167,7 @@ i=0
 while ! grep -q 'evaluating on' \"$2.log\" 2>/dev/null && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done
 kill -KILL $pid
 wait $pid
-echo \"rc=$?\"" ${GTRM} ${WORK}/bigtest ${WORK}/killed-eval RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+echo \"rc=$?\"" ${GTRM} ${WORK}/bigtest ${WORK}/killed-eval RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT out MATCHES "rc=137")
   message(FATAL_ERROR "the run was not killed during its final evaluation: ${out}")
 endif()
@@ -182,13 +182,13 @@ message(STATUS "kill -9 during the final evaluation: the step-30 checkpoint and 
 # ---- fault: kill -9, then --resume continues bit-exactly ----
 set(args train --preset sudoku4-test --data ${WORK}/data --steps 120 --eval-every 20 --log-every 10 --batch 16 --quiet)
 gtrm_run(ok ${args} --out ${WORK}/whole)
-execute_process(COMMAND sh -c "\"$0\" \"$@\" &
+execute_process(COMMAND sh -c "out=\"$1\"; shift; \"$0\" \"$@\" --out \"$out\" &
 pid=$!
 i=0
-while ! grep -q '\"step\":50,' \"$2/metrics.jsonl\" 2>/dev/null && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done
+while ! grep -q '\"step\":50,' \"$out/metrics.jsonl\" 2>/dev/null && [ $i -lt 3000 ]; do sleep 0.02; i=$((i+1)); done
 kill -KILL $pid
 wait $pid
-echo \"rc=$?\"" ${GTRM} ${args} --out ${WORK}/killed RESULT_VARIABLE rc OUTPUT_VARIABLE out)
+echo \"rc=$?\"" ${GTRM} ${WORK}/killed ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT out MATCHES "rc=137")
   message(FATAL_ERROR "the run was not killed: ${out}")
 endif()
@@ -214,5 +214,5 @@ if(NOT whole_metrics STREQUAL killed_metrics)
   message(FATAL_ERROR "metrics differ after kill -9 and --resume")
 endif()
 gtrm_expect_no_temporaries(${WORK})
-message(STATUS "kill -9 (${resumed_at} resumed) then --resume: train_state sha256 ${ha}, as the uninterrupted run")
+message(STATUS "kill -9, then --resume (${resumed_at}): train_state sha256 ${ha}, as the uninterrupted run")
 message(STATUS "gtrm reliability checks passed")

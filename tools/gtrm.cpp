@@ -154,7 +154,10 @@ int main(int argc, char** argv) {
   solve_request sr;
   solve->add_option("checkpoint", solve_ckpt, "Checkpoint (.safetensors) or run directory")->required();
   // allow_extra_args(false): CLI11 would otherwise split a bracketed argument such as an ARC grid [[1,2],[3,4]] at commas
-  solve->add_option("puzzles", sr.puzzles, "Puzzles (Sudoku: digits and '.', e.g. 1.3...; '-' reads stdin)")->allow_extra_args(false);
+  // and a positional without extra args takes one value: the second and later puzzles are collected as extras (below)
+  solve->add_option("puzzles", sr.puzzles, "Puzzles, any number (Sudoku: digits and '.', e.g. 1.3...; '-' reads stdin)")
+      ->allow_extra_args(false);
+  solve->allow_extras();
   solve->add_option("--file,-f", sr.puzzle_file, "Read puzzles from a file (one per line, drawn grids, or CSV rows)");
   solve->add_option("--format", sr.format, "text, json or svg")->capture_default_str()->check(CLI::IsMember({"text", "json", "svg"}));
   solve->add_option("--output,-o", sr.output, "Write to this file instead of stdout");
@@ -221,6 +224,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "gtrm: error: %s (see --help)\n", e.what());
     return 2;
+  }
+
+  // solve's second and later puzzles; anything else left over is an unknown option (no puzzle starts with '-')
+  for (const auto& extra : solve->remaining()) {
+    if (extra.size() > 1 && extra[0] == '-') {
+      std::fprintf(stderr, "gtrm: error: solve: %s is not an option of gtrm solve (see --help)\n", extra.c_str());
+      return 2;
+    }
+    sr.puzzles.push_back(extra);
   }
 
   try {
