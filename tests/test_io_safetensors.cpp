@@ -313,6 +313,14 @@ TEST_CASE("safetensors: damaged files give one clear error naming the file") {
        R"({"t":{"dtype":"F64","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}})", 8, std::nullopt,
        "too large"},
       {"metadata_not_string", R"({"__metadata__":{"k":1}})", 0, std::nullopt, "key k is not a string"},
+      // the tensors must cover the data section exactly
+      {"gap",
+       R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[16,24]}})",
+       24, std::nullopt, "bytes 8..16 of the data section belong to no tensor (a gap before tensor b)"},
+      {"gap_at_start", R"({"t":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 16, std::nullopt,
+       "bytes 0..8 of the data section belong to no tensor"},
+      {"trailing", "{" + ok_entry + "}", 20, std::nullopt, "4 trailing bytes after the last tensor"},
+      {"no_tensors_trailing", "{}", 8, std::nullopt, "8 trailing bytes"},
   };
   for (const auto& c : cases) {
     CAPTURE(std::string(c.file));
@@ -323,7 +331,7 @@ TEST_CASE("safetensors: damaged files give one clear error naming the file") {
     CHECK(has(msg, p.string()));
     CHECK(has(msg, c.expect));
   }
-  // The same entry with a well-formed layout reads; a gap between tensors is allowed.
+  // The same entry with a well-formed layout reads.
   write_raw(dir / "fine", "{" + ok_entry + "}", 16);
   CHECK(safetensors_reader(dir / "fine").read<float>("t").size() == 4);
   std::ofstream(dir / "seven_bytes", std::ios::binary) << "1234567";

@@ -55,7 +55,8 @@ expect_one_line_error("bad row" "bad.csv:2: question has 3 characters"
 expect_one_line_error("bad maze row" "bad.csv:2: question length 3 is not a square grid"
                       maze --output-dir ${WORK}/x --train-csv ${WORK}/bad.csv)
 expect_usage_error("bad size" "size" generate sudoku --output-dir ${WORK}/x --size 5)
-expect_one_line_error("unreachable givens" "givens" generate sudoku --output-dir ${WORK}/x --size 4 --givens 99)
+expect_one_line_error("unreachable givens" "givens must be in 0..16" generate sudoku --output-dir ${WORK}/x --size 4 --givens 20)
+expect_usage_error("givens out of range" "--givens: expected a whole number from 0 to 81" generate sudoku --output-dir ${WORK}/x --size 4 --givens 99)
 if(EXISTS ${WORK}/x)
   message(FATAL_ERROR "a failed build left ${WORK}/x behind")
 endif()

@@ -20,6 +20,8 @@
 #include <gtrm/data/sudoku.hpp>
 #include <gtrm/data/sudoku_generator.hpp>
 
+#include "checks.hpp"
+
 namespace gtrm::cli {
 
 // One progress line on stderr, rewritten in place on a terminal; elsewhere (logs) a line per 10%.
@@ -71,8 +73,10 @@ struct data_commands {
   std::string gm_csv;
   CLI::Option* gm_csv_opt = nullptr;
 
-  // Adds the builders as subcommands of `parent` (gtrm adds them under `gtrm data`).
+  // Adds the builders as subcommands of `parent` (gtrm adds them under `gtrm data`). Every number has its range
+  // (checks.hpp): counts up to 10^8, seeds as each generator takes them.
   void add(CLI::App& parent) {
+    constexpr long long max_count = 100'000'000, seed_max = 9'223'372'036'854'775'807LL;
     // ---- sudoku ----
     sudoku = parent.add_subcommand("sudoku", "Build Sudoku(-Extreme) from CSV files (source,question,answer,rating)");
     sudoku->add_option("--output-dir", sc.output_dir, "Dataset directory to create")->required();
@@ -80,14 +84,17 @@ struct data_commands {
     s_test_opt = sudoku->add_option("--test-csv", s_test_csv, "Test CSV (default: split --train-csv)")->check(CLI::ExistingFile);
     sudoku->add_option("--test-fraction", sc.test_fraction, "Share of --train-csv used for test when no --test-csv")
         ->capture_default_str()
+        ->check(real_number(0, 1))
         ->excludes(s_test_opt);
-    s_sub_opt = sudoku->add_option("--subsample-size", s_subsample, "Keep this many random training puzzles");
+    s_sub_opt = sudoku->add_option("--subsample-size", s_subsample, "Keep this many random training puzzles")
+                    ->check(whole_number(1, max_count));
     sudoku->add_option("--num-aug", sc.num_aug, "Shuffled versions per training puzzle (§5.1)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
+        ->check(whole_number(0, 100'000));
     s_diff_opt = sudoku->add_option("--min-difficulty", s_min_difficulty, "Keep rows whose rating is at least this");
     sudoku->add_option("--seed", sc.seed, "Seed (numpy legacy RNG: same choices as the reference after np.random.seed)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number(0, 4'294'967'295));
     sudoku->add_flag("--skip-bad", sc.skip_bad, "Skip malformed rows with a warning instead of failing");
     sudoku->add_flag("--overwrite", sc.overwrite, "Replace an existing dataset at --output-dir");
 
@@ -98,11 +105,14 @@ struct data_commands {
     m_test_opt = maze->add_option("--test-csv", m_test_csv, "Test CSV (default: split --train-csv)")->check(CLI::ExistingFile);
     maze->add_option("--test-fraction", mc.test_fraction, "Share of --train-csv used for test when no --test-csv")
         ->capture_default_str()
+        ->check(real_number(0, 1))
         ->excludes(m_test_opt);
-    m_sub_opt = maze->add_option("--subsample-size", m_subsample, "Keep this many random training mazes");
+    m_sub_opt = maze->add_option("--subsample-size", m_subsample, "Keep this many random training mazes")
+                    ->check(whole_number(1, max_count));
     maze->add_flag("--aug", mc.aug, "Add the 8 dihedral versions of each training maze (one group)");
     maze->add_option("--seed", mc.seed, "Seed (numpy legacy RNG: same choices as the reference after np.random.seed)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number(0, 4'294'967'295));
     maze->add_flag("--skip-bad", mc.skip_bad, "Skip malformed rows with a warning instead of failing");
     maze->add_flag("--overwrite", mc.overwrite, "Replace an existing dataset at --output-dir");
 
@@ -124,14 +134,15 @@ struct data_commands {
     arc->add_option("--test-set-name", ac.build.test_set_name, "Subset whose test pairs form the test split")->capture_default_str();
     arc->add_option("--test-set-name2", ac.build.test_set_name2, "A second such subset")->capture_default_str();
     arc->add_option("--seed", ac.build.seed, "Seed (numpy legacy RNG: same draws as the reference after np.random.seed)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(whole_number(0, 4'294'967'295));
     arc->add_option("--num-aug", ac.build.num_aug, "Augmented versions per task (dihedral + colour, deduplicated)")
         ->capture_default_str()
-        ->check(CLI::Range(0, 1000000));
+        ->check(whole_number(0, 1'000'000));
     arc->add_option("--puzzle-identifiers-start", ac.build.puzzle_identifiers_start,
                     "First puzzle identifier (0 is <blank>; ids 1..start-1 are <blank> too)")
         ->capture_default_str()
-        ->check(CLI::Range(1, 1000000));
+        ->check(whole_number(1, 1'000'000));
     arc->add_flag("--skip-bad", ac.source.skip_bad, "Skip malformed tasks with a warning instead of failing");
     arc->add_flag("--overwrite", ac.overwrite, "Replace an existing dataset at --output-dir");
     arc->add_flag("--quiet", quiet, "No progress bar and no summary (warnings and errors still go to stderr)");
@@ -144,29 +155,31 @@ struct data_commands {
     gen_sudoku->add_option("--size", gs.size, "Grid side: 4 (2x2 boxes), 6 (2x3 boxes) or 9 (3x3 boxes)")
         ->capture_default_str()
         ->check(CLI::IsMember({4, 6, 9}));
-    gen_sudoku->add_option("--givens", gs.givens, "Givens per puzzle")->capture_default_str();
-    gen_sudoku->add_option("--num-train", gs.num_train, "Training puzzles")->capture_default_str();
-    gen_sudoku->add_option("--num-test", gs.num_test, "Test puzzles")->capture_default_str();
+    gen_sudoku->add_option("--givens", gs.givens, "Givens per puzzle (at most size x size)")->capture_default_str()->check(whole_number(0, 81));
+    gen_sudoku->add_option("--num-train", gs.num_train, "Training puzzles")->capture_default_str()->check(whole_number(1, max_count));
+    gen_sudoku->add_option("--num-test", gs.num_test, "Test puzzles")->capture_default_str()->check(whole_number(1, max_count));
     gen_sudoku->add_option("--num-aug", gs.num_aug, "Shuffled versions per training puzzle (9x9 only)")
         ->capture_default_str()
-        ->check(CLI::NonNegativeNumber);
-    gen_sudoku->add_option("--seed", gs.seed, "Seed")->capture_default_str();
+        ->check(whole_number(0, 100'000));
+    gen_sudoku->add_option("--seed", gs.seed, "Seed")->capture_default_str()->check(whole_number(0, seed_max));
     gs_csv_opt = gen_sudoku->add_option("--csv-dir", gs_csv, "Also write train.csv and test.csv here");
     gen_sudoku->add_flag("--overwrite", gs.overwrite, "Replace an existing dataset at --output-dir");
 
     gen_maze = generate->add_subcommand("maze", "Mazes whose shortest path is longer than a threshold");
     gen_maze->add_option("--output-dir", gm.output_dir, "Dataset directory to create")->required();
-    gen_maze->add_option("--size", gm.size, "Grid side")->capture_default_str()->check(CLI::Range(2, 255));
-    gen_maze->add_option("--num-train", gm.num_train, "Training mazes")->capture_default_str();
-    gen_maze->add_option("--num-test", gm.num_test, "Test mazes")->capture_default_str();
-    gen_maze->add_option("--min-path-length", gm.min_path_length, "Keep mazes whose shortest S-G path has more moves than this")
-        ->capture_default_str();
+    gen_maze->add_option("--size", gm.size, "Grid side")->capture_default_str()->check(whole_number(2, 255));
+    gen_maze->add_option("--num-train", gm.num_train, "Training mazes")->capture_default_str()->check(whole_number(1, max_count));
+    gen_maze->add_option("--num-test", gm.num_test, "Test mazes")->capture_default_str()->check(whole_number(1, max_count));
+    gen_maze->add_option("--min-path-length", gm.min_path_length,
+                         "Keep mazes whose shortest S-G path has more moves than this (below size x size - 1)")
+        ->capture_default_str()
+        ->check(whole_number(0, 65'023));
     gen_maze->add_option("--wall-prob", gm.wall_prob, "Probability that a cell is a wall")
         ->capture_default_str()
-        ->check(CLI::Range(0.0, 0.99));
+        ->check(real_number(0, 0.99));
     gen_maze->add_flag("--unique-path", gm.unique_path, "Keep only mazes with exactly one shortest path");
     gen_maze->add_flag("--aug", gm.aug, "Add the 8 dihedral versions of each training maze (one group)");
-    gen_maze->add_option("--seed", gm.seed, "Seed")->capture_default_str();
+    gen_maze->add_option("--seed", gm.seed, "Seed")->capture_default_str()->check(whole_number(0, seed_max));
     gm_csv_opt = gen_maze->add_option("--csv-dir", gm_csv, "Also write train.csv and test.csv here");
     gen_maze->add_flag("--overwrite", gm.overwrite, "Replace an existing dataset at --output-dir");
   }

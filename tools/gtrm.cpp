@@ -1,10 +1,14 @@
 // gtrm: one program to build data, train, evaluate and solve, and to check gtrm against the reference.
 // Each subcommand's logic lives in its own header under tools/; this file only wires the command line. The model
 // code is compiled once per preset in generated translation units (tools/presets.cmake), found via registry.hpp.
-// Errors: one line "gtrm: error: ..." on stderr and exit status 1 (2 for command-line usage errors).
+// Errors: one line "gtrm: error: <file or flag>: <what was expected>" on stderr and exit status 1 (2 for command-line
+// usage errors); gtrm's own error types carry such a line, and the library exceptions that escape them are turned
+// into words here (main's last catch clauses), never printed raw. docs/robustness.md lists the checks.
 #include <CLI/CLI.hpp>
 
+#include <charconv>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -12,6 +16,7 @@
 #include <gtrm/backend/cpu/cpu.hpp>
 
 #include "common.hpp"
+#include "checks.hpp"
 #include "bench.hpp"
 #include "data.hpp"
 #include "device.hpp"
@@ -59,6 +64,24 @@ int list_presets(bool as_json) {
   return 0;
 }
 
+// Prints the one error line; `detail` (a library's own text) only with GTRM_DEBUG set.
+int report_error(const std::string& what, const char* detail = nullptr) {
+  std::fprintf(stderr, "gtrm: error: %s\n", what.c_str());
+  if (detail && std::getenv("GTRM_DEBUG")) std::fprintf(stderr, "gtrm: debug: %s\n", detail);
+  return 1;
+}
+
+// "gtrm train", "gtrm data generate maze": the subcommand that was run.
+std::string command_name(const CLI::App& app) {
+  std::string name = "gtrm";
+  for (const CLI::App* a = &app;;) {
+    const auto subs = a->get_subcommands();
+    if (subs.empty()) return name;
+    a = subs.front();
+    name += " " + a->get_name();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,10 +89,13 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
 
   CLI::App app{"gtrm: Tiny Recursive Models in C++ -- build data, train, evaluate, solve"};
+  // ACT steps beyond the trained ones continue the recursion; 1,000 is ~60x the presets' 16 and bounds the time a
+  // mistyped --steps 2147483647 would take (it ran for hours). Seeds: what every generator takes (int64 >= 0).
+  constexpr long long max_act_steps_flag = 1000, seed_max = 9'223'372'036'854'775'807LL;
   app.require_subcommand(1);
   app.set_version_flag("--version", GTRM_VERSION);
   int threads = 0;
-  app.add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(whole_number(0, 1024));
   app.footer("Run `gtrm SUBCOMMAND --help` for each subcommand's options; docs/cli.md has examples.");
 
   // ---- data ----
@@ -90,7 +116,7 @@ int main(int argc, char** argv) {
   train->add_option("--config", ta.config, "JSON file of settings (any flag's key, and preset/data; a run's config.json works)");
   for (const auto& d : hparam_defs()) hp_opts[d.key] = train->add_option(d.flag, hp_text[d.key], d.help);
   train->add_option("--stop-after", ta.stop_after, "Stop (saving the state, exit 0) after N steps of this invocation")
-      ->check(CLI::NonNegativeNumber);
+      ->check(whole_number(0, 1'000'000'000'000));
   train->add_flag("--overwrite", ta.overwrite, "Replace an existing run in --out");
   train->add_flag("--quiet,-q", ta.quiet, "No progress output");
   // the backend each command runs on (tools/device.hpp); not part of a run's configuration: a run resumes anywhere
@@ -105,13 +131,17 @@ int main(int argc, char** argv) {
   eval->add_option("checkpoint", eval_ckpt, "Checkpoint (.safetensors) or run directory")->required();
   eval->add_option("--data", eval_data, "Dataset directory")->required();
   eval->add_option("--split", er.split, "Split to evaluate")->capture_default_str();
-  eval->add_option("--batch", er.batch, "Puzzles per forward pass")->capture_default_str()->check(CLI::PositiveNumber);
-  eval->add_option("--max-examples", er.max_examples, "Evaluate at most N examples (0: all)")->capture_default_str();
-  eval->add_option("--steps", er.steps, "ACT steps (0: the model's halt_max_steps; more continues the recursion)")->capture_default_str();
+  eval->add_option("--batch", er.batch, "Puzzles per forward pass")->capture_default_str()->check(whole_number(1, 65536));
+  eval->add_option("--max-examples", er.max_examples, "Evaluate at most N examples (0: all)")->capture_default_str()
+      ->check(whole_number(0, 1'000'000'000'000));
+  eval->add_option("--steps", er.steps, "ACT steps (0: the model's halt_max_steps; more continues the recursion)")->capture_default_str()
+      ->check(whole_number(0, max_act_steps_flag));
   eval->add_flag("--adaptive", er.adaptive, "Stop each puzzle when the Q head halts (at --steps at the latest)");
-  eval->add_option("--min-steps", er.min_steps, "With --adaptive: never stop before this step")->capture_default_str();
-  eval->add_option("--vote", er.vote, "Sudoku/Maze: vote over N symmetric versions of each puzzle")->capture_default_str();
-  eval->add_option("--seed", er.seed, "Seed of the --vote versions")->capture_default_str();
+  eval->add_option("--min-steps", er.min_steps, "With --adaptive: never stop before this step")->capture_default_str()
+      ->check(whole_number(1, max_act_steps_flag));
+  eval->add_option("--vote", er.vote, "Sudoku/Maze: vote over N symmetric versions of each puzzle")->capture_default_str()
+      ->check(whole_number(0, 1024));
+  eval->add_option("--seed", er.seed, "Seed of the --vote versions")->capture_default_str()->check(whole_number(0, seed_max));
   eval->add_option("--submission", er.submission, "ARC: where to write submission.json")->capture_default_str();
   eval->add_option("--pass-k", pass_ks, "ARC: comma list of K for pass@K (default 1,2,5,10,100,1000)");
   eval->add_flag("--json", er.json_out, "Print the result as JSON");
@@ -124,20 +154,27 @@ int main(int argc, char** argv) {
   solve_request sr;
   solve->add_option("checkpoint", solve_ckpt, "Checkpoint (.safetensors) or run directory")->required();
   // allow_extra_args(false): CLI11 would otherwise split a bracketed argument such as an ARC grid [[1,2],[3,4]] at commas
-  solve->add_option("puzzles", sr.puzzles, "Puzzles (Sudoku: digits and '.', e.g. 1.3...; '-' reads stdin)")->allow_extra_args(false);
+  // and a positional without extra args takes one value: the second and later puzzles are collected as extras (below)
+  solve->add_option("puzzles", sr.puzzles, "Puzzles, any number (Sudoku: digits and '.', e.g. 1.3...; '-' reads stdin)")
+      ->allow_extra_args(false);
+  solve->allow_extras();
   solve->add_option("--file,-f", sr.puzzle_file, "Read puzzles from a file (one per line, drawn grids, or CSV rows)");
   solve->add_option("--format", sr.format, "text, json or svg")->capture_default_str()->check(CLI::IsMember({"text", "json", "svg"}));
   solve->add_option("--output,-o", sr.output, "Write to this file instead of stdout");
   solve->add_flag("--trajectory", sr.trajectory, "Show every ACT step's prediction and confidence");
   solve->add_option("--steps", sr.steps, "ACT steps (0: the model's halt_max_steps; more than trained continues the recursion)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, max_act_steps_flag));
   solve->add_flag("--adaptive", sr.adaptive, "Stop when the Q head halts (q_halt > 0), at --steps at the latest");
-  solve->add_option("--min-steps", sr.min_steps, "With --adaptive: never stop before this step")->capture_default_str();
+  solve->add_option("--min-steps", sr.min_steps, "With --adaptive: never stop before this step")->capture_default_str()
+      ->check(whole_number(1, max_act_steps_flag));
   solve->add_option("--vote", sr.vote, "Vote over N symmetric versions (Sudoku: digit/row/column shuffles; Maze: 8 dihedral)")
-      ->capture_default_str();
-  solve->add_option("--seed", sr.seed, "Seed of the --vote versions")->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, 1024));
+  solve->add_option("--seed", sr.seed, "Seed of the --vote versions")->capture_default_str()->check(whole_number(0, seed_max));
   solve->add_option("--puzzle-id", sr.puzzle_id, "Puzzle-embedding row to use (0: blank, as Sudoku and Maze data)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(whole_number(0, 2'147'483'647));
   solve->add_option("--device", solve_device, device_help)->capture_default_str();
 
   // ---- info, plot, presets, verify-reference ----
@@ -156,10 +193,10 @@ int main(int argc, char** argv) {
   std::string bench_preset;
   bench_request br;
   bench->add_option("--preset", bench_preset, "Compiled architecture (gtrm presets lists them)")->required();
-  bench->add_option("--batch", br.batch, "Rows per training step")->capture_default_str();
-  bench->add_option("--steps", br.steps, "Timed training steps (one ACT step each)")->capture_default_str();
+  bench->add_option("--batch", br.batch, "Rows per training step")->capture_default_str()->check(whole_number(1, 65536));
+  bench->add_option("--steps", br.steps, "Timed training steps (one ACT step each)")->capture_default_str()->check(whole_number(1, 1'000'000));
   bench->add_option("--device", br.device, device_help)->capture_default_str();
-  bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(CLI::NonNegativeNumber);
+  bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(whole_number(0, 1024));
 
   auto* presets = app.add_subcommand("presets", "List the architectures compiled into this gtrm");
   bool presets_json = false;
@@ -171,8 +208,10 @@ int main(int argc, char** argv) {
                                     "Run a golden file of the reference implementation through the matching compiled model "
                                     "and print the error of every stored quantity; exit 1 above tolerance");
   verify->add_option("file", golden_file, "golden .safetensors file (see tests/data/golden)")->required();
-  verify->add_option("--tensor-tol", tensor_tol, "relative tolerance for logits, q, z, losses (norm)")->capture_default_str();
-  verify->add_option("--grad-tol", grad_tol, "relative tolerance for parameter gradients (norm)")->capture_default_str();
+  verify->add_option("--tensor-tol", tensor_tol, "relative tolerance for logits, q, z, losses (norm)")->capture_default_str()
+      ->check(real_number(0, 1e6));
+  verify->add_option("--grad-tol", grad_tol, "relative tolerance for parameter gradients (norm)")->capture_default_str()
+      ->check(real_number(0, 1e6));
 
   try {
     app.parse(argc, argv);
@@ -185,6 +224,15 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     std::fprintf(stderr, "gtrm: error: %s (see --help)\n", e.what());
     return 2;
+  }
+
+  // solve's second and later puzzles; anything else left over is an unknown option (no puzzle starts with '-')
+  for (const auto& extra : solve->remaining()) {
+    if (extra.size() > 1 && extra[0] == '-') {
+      std::fprintf(stderr, "gtrm: error: solve: %s is not an option of gtrm solve (see --help)\n", extra.c_str());
+      return 2;
+    }
+    sr.puzzles.push_back(extra);
   }
 
   try {
@@ -204,11 +252,11 @@ int main(int argc, char** argv) {
       if (!pass_ks.empty()) {
         er.pass_ks.clear();
         for (const auto& k : split_commas(pass_ks)) {
-          try {
-            er.pass_ks.push_back(std::stoi(k));
-          } catch (const std::exception&) {
-            throw cli_error("--pass-k: '" + k + "' is not an integer");
-          }
+          int v = 0;
+          const auto [end, ec] = std::from_chars(k.data(), k.data() + k.size(), v);
+          if (k.empty() || ec != std::errc() || end != k.data() + k.size() || v < 1)
+            throw cli_error("--pass-k: expected a comma list of whole numbers from 1, got '" + k + "'");
+          er.pass_ks.push_back(v);
         }
       }
       return select_device(*ck.preset, eval_device).eval(*ck.preset, er);
@@ -226,12 +274,29 @@ int main(int argc, char** argv) {
     if (*plot) return run_plot(plot_run, plot_out);
     if (*presets) return list_presets(presets_json);
     if (*verify) return gtrm::tools::run_verify_reference(golden_file, tensor_tol, grad_tol);
-  } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "gtrm: error: out of memory\n");
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "gtrm: error: %s\n", e.what());
-    return 1;
+  } catch (const cli_error& e) {  // gtrm's own errors: each what() is already "<file or flag>: <what was expected>"
+    return report_error(e.what());
+  } catch (const gtrm::io::error& e) {
+    return report_error(e.what());
+  } catch (const gtrm::data::data_error& e) {
+    return report_error(e.what());
+  } catch (const gtrm::tasks::input_error& e) {
+    return report_error(e.what());
+  } catch (const gtrm::atomic_file_error& e) {
+    return report_error(e.what());
+  } catch (const std::bad_alloc&) {  // sizes are checked against the files before allocating; this is what is left
+    return report_error(std::string(command_name(app)) +
+                        ": out of memory: the input or the flags ask for more memory than this machine has "
+                        "(a smaller --batch or --eval-batch may fit)");
+  } catch (const std::length_error&) {
+    return report_error(std::string(command_name(app)) +
+                        ": out of memory: the input or the flags ask for more memory than this machine has "
+                        "(a smaller --batch or --eval-batch may fit)");
+  } catch (const std::exception& e) {  // a library's text (stod, json type_error, ...) would not help: an internal error
+    return report_error(std::string(command_name(app)) +
+                        ": internal error (an unexpected exception; set GTRM_DEBUG=1 to see it); please report the "
+                        "command line",
+                        e.what());
   }
   return 0;
 }

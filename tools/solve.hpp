@@ -63,6 +63,8 @@ inline std::vector<puzzle_input> collect_puzzles(const task& t, const solve_requ
   if (!rq.puzzle_file.empty()) {
     std::error_code ec;
     if (!fs::exists(rq.puzzle_file, ec)) throw cli_error("puzzle file " + rq.puzzle_file + " does not exist");
+    if (fs::is_directory(rq.puzzle_file, ec))
+      throw cli_error("--file " + rq.puzzle_file + ": is a directory, expected a file of puzzles (one per line, drawn grids or CSV rows)");
     std::ifstream in(rq.puzzle_file, std::ios::binary);
     if (!in) throw cli_error("cannot open puzzle file " + rq.puzzle_file);
     auto v = t.read_puzzles(in, rq.puzzle_file);
@@ -291,6 +293,8 @@ int run_solve(const preset_entry& p, const solve_request& rq) {
   if (rq.format != "text" && rq.format != "json" && rq.format != "svg")
     throw cli_error("--format must be text, json or svg, got " + rq.format);
   if (rq.steps < 0 || rq.min_steps < 1 || rq.vote < 0) throw cli_error("--steps, --min-steps and --vote must be positive");
+  if (rq.steps > 0 && rq.min_steps > rq.steps)
+    throw cli_error("--min-steps: expected at most --steps (" + std::to_string(rq.steps) + "), got " + std::to_string(rq.min_steps));
   if (rq.vote > 1 && !t.votes_on_augmentations())
     throw cli_error("--vote works for Sudoku and mazes; ARC votes over its dataset's augmentations in gtrm eval");
   const auto puzzles = collect_puzzles(t, rq);

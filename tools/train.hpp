@@ -44,27 +44,27 @@ struct hparam_def {
 
 inline const std::vector<hparam_def>& hparam_defs() {
   static const std::vector<hparam_def> defs = {
-      {"steps", "--steps", 'i', "Optimizer steps in total (one ACT step and one update per batch)"},
-      {"epochs", "--epochs", 'i', "Instead of --steps: passes over the training groups, steps = epochs x groups x mean examples / batch"},
-      {"batch", "--batch", 'i', "Global batch size (rows per step)"},
-      {"lr", "--lr", 'f', "Peak learning rate"},
-      {"lr_min_ratio", "--lr-min-ratio", 'f', "Final learning rate of the cosine schedule, as a fraction of --lr (1: constant)"},
-      {"lr_warmup_steps", "--warmup", 'i', "Linear warm-up steps"},
-      {"beta1", "--beta1", 'f', "Adam beta1"},
-      {"beta2", "--beta2", 'f', "Adam beta2"},
-      {"weight_decay", "--weight-decay", 'f', "Weight decay"},
+      {"steps", "--steps", 'i', "Optimizer steps in total (one ACT step and one update per batch); 0 to 10^12"},
+      {"epochs", "--epochs", 'i', "Instead of --steps: passes over the training groups, steps = epochs x groups x mean examples / batch; 0 to 10^9"},
+      {"batch", "--batch", 'i', "Global batch size (rows per step); 1 to 65536"},
+      {"lr", "--lr", 'f', "Peak learning rate; in (0, 10]"},
+      {"lr_min_ratio", "--lr-min-ratio", 'f', "Final learning rate of the cosine schedule, as a fraction of --lr (1: constant); in [0, 1]"},
+      {"lr_warmup_steps", "--warmup", 'i', "Linear warm-up steps; 0 to 10^12"},
+      {"beta1", "--beta1", 'f', "Adam beta1; in [0, 1)"},
+      {"beta2", "--beta2", 'f', "Adam beta2; in [0, 1)"},
+      {"weight_decay", "--weight-decay", 'f', "Weight decay; in [0, 1000]"},
       {"optimizer", "--optimizer", 's', "adam_atan2 (the reference's) or adamw"},
-      {"puzzle_emb_lr", "--puzzle-emb-lr", 'f', "Learning rate of the puzzle embeddings (sign-SGD)"},
-      {"puzzle_emb_weight_decay", "--puzzle-emb-weight-decay", 'f', "Weight decay of the puzzle embeddings"},
-      {"halt_exploration_prob", "--exploration", 'f', "Probability that a row must run a random minimum number of ACT steps"},
+      {"puzzle_emb_lr", "--puzzle-emb-lr", 'f', "Learning rate of the puzzle embeddings (sign-SGD); in [0, 10]"},
+      {"puzzle_emb_weight_decay", "--puzzle-emb-weight-decay", 'f', "Weight decay of the puzzle embeddings; in [0, 1000]"},
+      {"halt_exploration_prob", "--exploration", 'f', "Probability that a row must run a random minimum number of ACT steps; in [0, 1]"},
       {"ema", "--ema", 'b', "Evaluate and save an exponential moving average of the weights (true/false)"},
-      {"ema_rate", "--ema-rate", 'f', "EMA rate"},
+      {"ema_rate", "--ema-rate", 'f', "EMA rate; in (0, 1)"},
       {"loss", "--loss", 's', "stablemax (the reference's) or softmax cross-entropy"},
-      {"seed", "--seed", 'i', "Seed of the initial weights, the data order and the halting exploration"},
-      {"eval_every", "--eval-every", 'i', "Evaluate and checkpoint every N steps (0: at the end only)"},
-      {"log_every", "--log-every", 'i', "Progress report (metrics.jsonl, log line) every N steps"},
-      {"eval_batch", "--eval-batch", 'i', "Batch size of evaluation (0: the training batch)"},
-      {"eval_examples", "--eval-examples", 'i', "Evaluate on at most N test examples during training (0: all)"},
+      {"seed", "--seed", 'i', "Seed of the initial weights, the data order and the halting exploration; 0 to 2^63-1"},
+      {"eval_every", "--eval-every", 'i', "Evaluate and checkpoint every N steps (0: at the end only); 0 to 10^12"},
+      {"log_every", "--log-every", 'i', "Progress report (metrics.jsonl, log line) every N steps (0: none); 0 to 10^12"},
+      {"eval_batch", "--eval-batch", 'i', "Batch size of evaluation (0: the training batch); 0 to 65536"},
+      {"eval_examples", "--eval-examples", 'i', "Evaluate on at most N test examples during training (0: all); 0 to 10^12"},
       {"keep_checkpoints", "--keep-checkpoints", 'b', "Keep checkpoints/step_N.safetensors of every evaluation (true/false)"},
   };
   return defs;
@@ -179,22 +179,56 @@ struct train_args {
   std::int64_t stop_after = 0;
 };
 
+// Every hyper-parameter's range (the same words as its --help): a value outside it is refused before any work, with
+// the flag and the config key named, e.g. "--beta1 (beta1): expected a number in [0, 1), got 5".
 inline void check_hparams(const ojson& h) {
-  const auto pos = [&](const char* k) {
-    if (h[k].get<double>() <= 0) throw cli_error(std::string(k) + " must be positive");
+  const auto where = [](const char* k) { return std::string(find_hparam(k)->flag) + " (" + k + ")"; };
+  const auto real_in = [&](const char* k, double lo, double hi, bool lo_open, bool hi_open) {
+    const double v = h[k].get<double>();
+    if ((lo_open ? !(v > lo) : !(v >= lo)) || (hi_open ? !(v < hi) : !(v <= hi))) {
+      char b[160];
+      std::snprintf(b, sizeof b, ": expected a number in %s%g, %g%s, got %.17g", lo_open ? "(" : "[", lo, hi,
+                    hi_open ? ")" : "]", v);
+      throw cli_error(where(k) + b);
+    }
   };
-  pos("batch");
-  pos("lr");
-  pos("ema_rate");
-  if (h["ema_rate"].get<double>() >= 1) throw cli_error("ema_rate must be below 1");
+  const auto whole_in = [&](const char* k, long long lo, long long hi, const char* words) {
+    const long long v = h[k].get<long long>();
+    if (v < lo || v > hi) throw cli_error(where(k) + ": expected a whole number from " + words + ", got " + std::to_string(v));
+  };
+  whole_in("steps", 0, 1'000'000'000'000LL, "0 to 10^12");
+  whole_in("epochs", 0, 1'000'000'000LL, "0 to 10^9");
+  whole_in("batch", 1, 65536, "1 to 65536");
+  real_in("lr", 0, 10, true, false);
+  real_in("lr_min_ratio", 0, 1, false, false);
+  whole_in("lr_warmup_steps", 0, 1'000'000'000'000LL, "0 to 10^12");
+  real_in("beta1", 0, 1, false, true);
+  real_in("beta2", 0, 1, false, true);
+  real_in("weight_decay", 0, 1000, false, false);
+  real_in("puzzle_emb_lr", 0, 10, false, false);
+  real_in("puzzle_emb_weight_decay", 0, 1000, false, false);
+  real_in("halt_exploration_prob", 0, 1, false, false);
+  real_in("ema_rate", 0, 1, true, true);
+  whole_in("eval_every", 0, 1'000'000'000'000LL, "0 to 10^12");
+  whole_in("log_every", 0, 1'000'000'000'000LL, "0 to 10^12");
+  whole_in("eval_batch", 0, 65536, "0 to 65536");
+  whole_in("eval_examples", 0, 1'000'000'000'000LL, "0 to 10^12");
+  // seed: hparam_value already refuses a negative integer; a JSON integer above 2^63-1 arrives unsigned
+  if (!h["seed"].is_number_integer() || (h["seed"].is_number_unsigned() && h["seed"].get<std::uint64_t>() > 9'223'372'036'854'775'807ULL))
+    throw cli_error(where("seed") + ": expected a whole number from 0 to 2^63-1, got " + h["seed"].dump());
   if (h["steps"].get<long long>() == 0 && h["epochs"].get<long long>() == 0)
     throw cli_error("give the training length: --steps N or --epochs N");
   const auto opt = h["optimizer"].get<std::string>();
-  if (opt != "adam_atan2" && opt != "adamw") throw cli_error("optimizer must be adam_atan2 or adamw, got " + opt);
+  if (opt != "adam_atan2" && opt != "adamw") throw cli_error("--optimizer: expected adam_atan2 or adamw, got " + opt);
   const auto loss = h["loss"].get<std::string>();
-  if (loss != "stablemax" && loss != "softmax") throw cli_error("loss must be stablemax or softmax, got " + loss);
-  const double p = h["halt_exploration_prob"].get<double>();
-  if (p < 0 || p > 1) throw cli_error("halt_exploration_prob must be in [0, 1]");
+  if (loss != "stablemax" && loss != "softmax") throw cli_error("--loss: expected stablemax or softmax, got " + loss);
+}
+
+// A text field of a JSON configuration ("" when absent); another type is refused with the file and key named.
+inline std::string config_text(const ojson& cfg, const char* key, const std::string& file) {
+  if (!cfg.contains(key)) return {};
+  if (!cfg[key].is_string()) throw cli_error(file + ": " + key + ": expected a string, got " + cfg[key].dump());
+  return cfg[key].get<std::string>();
 }
 
 // defaults < preset < --config < flags; --resume: the run's config.json, no other settings.
@@ -210,8 +244,9 @@ inline train_request resolve_train(const train_args& a) {
     rq.out = a.resume;
     rq.resume = true;
     const ojson cfg = read_json_file(rq.out / "config.json", "run configuration");
-    rq.preset = cfg.value("preset", std::string());
-    rq.data = cfg.value("data", std::string());
+    if (!cfg.is_object()) throw cli_error((rq.out / "config.json").string() + ": expected a JSON object");
+    rq.preset = config_text(cfg, "preset", (rq.out / "config.json").string());
+    rq.data = config_text(cfg, "data", (rq.out / "config.json").string());
     find_preset(rq.preset);
     rq.hparams = default_hparams();
     for (const auto& [k, v] : cfg.items())
@@ -224,8 +259,8 @@ inline train_request resolve_train(const train_args& a) {
     file_cfg = read_json_file(a.config, "config file");
     if (!file_cfg.is_object()) throw cli_error("config file " + a.config + " must hold a JSON object");
   }
-  rq.preset = !a.preset.empty() ? a.preset : file_cfg.value("preset", std::string());
-  rq.data = !a.data.empty() ? a.data : file_cfg.value("data", std::string());
+  rq.preset = !a.preset.empty() ? a.preset : config_text(file_cfg, "preset", "config file " + a.config);
+  rq.data = !a.data.empty() ? a.data : config_text(file_cfg, "data", "config file " + a.config);
   if (rq.preset.empty()) throw cli_error("give a preset: --preset NAME (gtrm presets lists them)");
   find_preset(rq.preset);  // an unknown or left-out preset is the first thing to say
   if (rq.data.empty()) throw cli_error("give the training data: --data DIR");
@@ -380,11 +415,18 @@ int run_train(const preset_entry& p, const train_request& rq) {
   if (rq.resume) {
     tr.load_state(dir / "train_state.safetensors");
     const ojson st = read_json_file(dir / "train_state.json", "training progress file");
-    if (st.value("step", std::int64_t{-1}) != tr.step())
-      throw cli_error(dir.string() + ": train_state.json (step " + std::to_string(st.value("step", std::int64_t{-1})) +
+    std::int64_t state_step = -1;
+    try {
+      state_step = st.at("step").get<std::int64_t>();
+      window = window_from_json(st.at("window"));
+      elapsed_before = st.value("elapsed_s", 0.0);
+    } catch (const nlohmann::json::exception&) {
+      throw cli_error((dir / "train_state.json").string() +
+                      ": expected the numbers step, elapsed_s and window{batches, loss, count, ...} (a damaged progress file)");
+    }
+    if (state_step != tr.step())
+      throw cli_error(dir.string() + ": train_state.json (step " + std::to_string(state_step) +
                       ") and train_state.safetensors (step " + std::to_string(tr.step()) + ") disagree");
-    window = window_from_json(st.at("window"));
-    elapsed_before = st.value("elapsed_s", 0.0);
     truncate_metrics(dir / "metrics.jsonl", tr.step());
     train::skip_batches(loader, tr.step());
     if (tr.step() >= total) {
@@ -400,6 +442,29 @@ int run_train(const preset_entry& p, const train_request& rq) {
   const auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - start).count(); };
   const fs::path metrics = dir / "metrics.jsonl";
   std::optional<train::eval_result> last_eval;
+  std::optional<std::int64_t> saved_step;  // the step of the checkpoint in RUNDIR (all of whose weights are finite)
+  if (rq.resume) saved_step = tr.step();
+
+  // A diverged run stops here, before anything is saved, so RUNDIR keeps its last finite checkpoint and state.
+  const auto diverged = [&](std::int64_t step, const std::string& what) {
+    return cli_error("step " + std::to_string(step) + ": " + what +
+                     ": training diverged (try a lower --lr, or check --beta1/--beta2); stopped without saving, so " +
+                     (saved_step ? dir.string() + " keeps its last finite checkpoint and state (step " +
+                                       std::to_string(*saved_step) + ")"
+                                 : std::string("no checkpoint was saved (none had been)")));
+  };
+  // The weights a checkpoint and the state would hold: the trained ones and the evaluated (EMA) copy.
+  const auto check_finite = [&](std::int64_t step) {
+    tr.copy_eval_weights(eval_model);
+    for (const Model* m : {&model, &eval_model}) {
+      host_stage w(m->backend(), m->params());
+      w.download();
+      const auto n = static_cast<std::size_t>(std::size(m->params()));
+      if (const auto i = io::detail::first_non_finite(w.data(), n); i < n)
+        throw diverged(step, std::string(m == &model ? "a weight" : "an EMA weight") + " is " +
+                                 io::detail::non_finite_text(w.data()[i]) + " (element " + std::to_string(i) + ")");
+    }
+  };
 
   const auto save_checkpoint = [&](bool step_file) {
     tr.copy_eval_weights(eval_model);
@@ -425,6 +490,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
     std::snprintf(name, sizeof name, "step_%lld.safetensors", static_cast<long long>(tr.step()));
     if (step_file && h["keep_checkpoints"].get<bool>()) w.save(dir / "checkpoints" / name);
     w.save(dir / "model.safetensors");
+    saved_step = tr.step();
   };
   const auto save_state = [&] {
     tr.save_state(dir / "train_state.safetensors");
@@ -432,13 +498,36 @@ int run_train(const preset_entry& p, const train_request& rq) {
                       ojson{{"step", tr.step()}, {"window", window_json(window)}, {"elapsed_s", elapsed()}}.dump() + "\n");
   };
 
+  // Saves the checkpoint and the state BEFORE evaluating, so that an evaluation that fails (out of memory, killed)
+  // never costs the training; the checkpoint is written again afterwards with the evaluation's figures.
   const auto on_eval = [&](std::int64_t step) {
+    check_finite(step);
+    last_eval.reset();
+    save_checkpoint(!test_split);
+    save_state();
     if (test_split) {
       status.update("step " + std::to_string(step) + ": evaluating on " + rq.data.string() + "/test ...");
       const auto t0 = clock::now();
       tr.copy_eval_weights(eval_model);
-      last_eval = train::evaluate_split(eval_model, test_split->data, test_split->metadata, eval_batch,
-                                        h["eval_examples"].get<std::int64_t>());
+      const auto failed = [&](const std::string& why) {
+        return cli_error("step " + std::to_string(step) + ": the evaluation on " + rq.data.string() + "/test failed (" + why +
+                         "); the weights were saved before it: " + (dir / "model.safetensors").string() +
+                         " and a resumable state (gtrm train --resume " + dir.string() + ")");
+      };
+      try {
+        last_eval = train::evaluate_split(eval_model, test_split->data, test_split->metadata, eval_batch,
+                                          h["eval_examples"].get<std::int64_t>());
+      } catch (const std::bad_alloc&) {
+        throw failed("out of memory: lower --eval-batch");
+      } catch (const std::length_error&) {
+        throw failed("out of memory: lower --eval-batch");
+      } catch (const cli_error& e) {
+        throw failed(e.what());
+      } catch (const data::data_error& e) {
+        throw failed(e.what());
+      } catch (const io::error& e) {
+        throw failed(e.what());
+      }
       const double secs = std::chrono::duration<double>(clock::now() - t0).count();
       append_line(metrics, ojson{{"step", step}, {"split", "eval"}, {"exact_accuracy", last_eval->exact_accuracy()},
                                  {"accuracy", last_eval->accuracy()}, {"act_steps", last_eval->mean_steps()},
@@ -447,9 +536,8 @@ int run_train(const preset_entry& p, const train_request& rq) {
       status.message("step " + std::to_string(step) + ": held-out exact accuracy " + percent_text(last_eval->exact_accuracy()) +
                      ", token accuracy " + percent_text(last_eval->accuracy()) + " on " + std::to_string(last_eval->examples) +
                      " puzzles (" + format_duration(secs) + ")");
+      save_checkpoint(true);  // again, now with the evaluation's figures in its metadata
     }
-    save_checkpoint(true);
-    save_state();
   };
 
   auto last_draw = clock::now() - std::chrono::seconds(1);
@@ -472,15 +560,17 @@ int run_train(const preset_entry& p, const train_request& rq) {
                              .dump());
     if (!status.tty()) status.update(progress_text(pr.step, pr.loss, pr.exact_accuracy, pr.steps_per_second));
   };
-  if (status.tty())
-    cb.on_step = [&](std::int64_t step, const train::train_step_result&) {
+  cb.on_step = [&](std::int64_t step, const train::train_step_result& r) {
+    if (!finite_bits(r.loss)) throw diverged(step, "the loss is " + std::string(r.loss != r.loss ? "NaN" : "infinite"));
+    if (status.tty()) {
       const auto now = clock::now();
       if (now - last_draw < std::chrono::milliseconds(250)) return;
       last_draw = now;
       const auto pr = train::make_progress(window, step, total, 0, 1);
       const double secs = std::chrono::duration<double>(now - start).count();
       status.update(progress_text(step, pr.loss, pr.exact_accuracy, secs > 0 ? static_cast<double>(step - first_step) / secs : 0));
-    };
+    }
+  };
 
   install_stop_handler();
   const auto result = train::fit(tr, loader,
@@ -491,6 +581,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
   if (result != train::fit_status::finished) {
     const bool interrupted = result == train::fit_status::interrupted;
     // a second Ctrl-C while saving kills the process; the files are then the old ones (atomic writes)
+    check_finite(tr.step());
     save_checkpoint(false);
     save_state();
     status.message(std::string(interrupted ? "interrupted" : "paused") + " at step " + std::to_string(tr.step()) + " of " +

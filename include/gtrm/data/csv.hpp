@@ -1,6 +1,6 @@
 // A reader for the `source,question,answer,rating` CSV files (Hugging Face Sudoku-Extreme and Maze-Hard, the CSVs in
 // shared/data/sudoku/csv), parsing as Python's csv.reader (excel dialect) does, which the reference builders use:
-// comma separators, optional double-quoted fields with "" for a quote, LF or CRLF line ends. Each row carries its
+// comma separators, optional double-quoted fields with "" for a quote, LF or CRLF line ends, and a UTF-8 byte-order mark before the header (spreadsheets write one). Each row carries its
 // 1-based line number so that errors can say "file:line". Wholly empty lines are skipped (csv.reader would yield an
 // empty row there, which the reference then fails to unpack).
 #pragma once
@@ -37,6 +37,7 @@ class csv_reader {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (!line.empty()) break;
     }
+    if (line_no_ == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 byte-order mark (Excel's CSV)
     row.line = line_no_;
     row.fields.clear();
     std::string field;

@@ -260,6 +260,10 @@ inline loaded_split read_split(const std::filesystem::path& dir, const std::stri
   vec("all__puzzle_indices.npy", d.puzzle_indices);
   vec("all__group_indices.npy", d.group_indices);
   validate_split(out.metadata, d, sdir.string());
+  // writing an empty split is allowed (a builder may have no test pairs), reading one to train or evaluate is not
+  if (d.num_examples() == 0)
+    throw data_error((sdir / "all__inputs.npy").string() + ": the " + split +
+                     " split holds no examples; expected at least one (rebuild the dataset)");
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -274,9 +275,9 @@ inline std::optional<puzzle> generate(rng& r, const generate_config& cfg, int ma
 }
 
 // "source,question,answer,rating" rows in the "# SGo" charset; rating = shortest path length in moves.
+// Written atomically (a signal or a full disk leaves the old file or none, never some of the rows).
 inline void write_csv(const std::filesystem::path& file, const std::vector<puzzle>& mazes, int side) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out) throw data_error(file.string() + ": cannot create");
+  std::ostringstream out;
   out << "source,question,answer,rating\n";
   for (const auto& p : mazes) {
     std::string q, a;
@@ -287,8 +288,7 @@ inline void write_csv(const std::filesystem::path& file, const std::vector<puzzl
     const auto moves = std::count(p.answer.begin(), p.answer.end(), path_token) + 1;
     out << "gtrm-generate-" << side << "x" << side << "," << q << "," << a << "," << moves << "\n";
   }
-  out.flush();
-  if (!out) throw data_error(file.string() + ": write error");
+  dataset_detail::write_text(file, out.str());  // atomically: the old file or the whole new one, never a part
 }
 
 inline build_summary generate_dataset(const generate_config& cfg, const progress_fn& progress = {}) {
@@ -296,14 +296,23 @@ inline build_summary generate_dataset(const generate_config& cfg, const progress
   if (cfg.num_train == 0 || cfg.num_test == 0) throw data_error("--num-train and --num-test must be positive");
   if (!(cfg.wall_prob >= 0.0 && cfg.wall_prob < 1.0)) throw data_error("--wall-prob must be in [0, 1)");
   if (cfg.min_path_length < 0) throw data_error("--min-path-length must be >= 0");
+  // A shortest path visits each cell at most once, so it has at most size*size - 1 moves; asking for more can never
+  // succeed, and is refused before any search.
+  const long long cells = static_cast<long long>(cfg.size) * cfg.size;
+  if (cfg.min_path_length >= cells - 1)
+    throw data_error("--min-path-length: a shortest path on a " + std::to_string(cfg.size) + "x" + std::to_string(cfg.size) +
+                     " grid has at most " + std::to_string(cells - 1) + " moves, so none is longer than " +
+                     std::to_string(cfg.min_path_length) + "; expected a value below " + std::to_string(cells - 1));
+  // The search gives up after a bounded amount of work (about 2e8 cell visits, a few seconds), never hangs.
+  const int max_tries = static_cast<int>(std::clamp<long long>(200'000'000LL / cells, 1000, 100000));
   rng r(cfg.seed);
   std::vector<puzzle> all;
   const std::size_t total = cfg.num_train + cfg.num_test;
   while (all.size() < total) {
-    auto p = generate(r, cfg);
+    auto p = generate(r, cfg, max_tries);
     if (!p)
-      throw data_error("no maze with a shortest path longer than " + std::to_string(cfg.min_path_length) +
-                       " found in 100000 tries; lower --min-path-length or change --wall-prob" +
+      throw data_error("no maze with a shortest path longer than " + std::to_string(cfg.min_path_length) + " found in " +
+                       std::to_string(max_tries) + " tries; lower --min-path-length or change --wall-prob" +
                        (cfg.unique_path ? " (unique shortest paths are rare beyond ~60 moves)" : ""));
     all.push_back(std::move(*p));
     if (progress) progress("generate", all.size(), total);

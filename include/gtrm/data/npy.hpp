@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -96,7 +97,12 @@ inline header_info read_header(std::ifstream& in, const std::filesystem::path& f
   } catch (const std::exception& e) {
     throw data_error(name + ": malformed .npy header (" + e.what() + ")");
   }
-  for (std::size_t d : h.shape) h.count *= d;
+  // the element count must not overflow: a corrupt header could otherwise wrap it to a small number
+  for (std::size_t d : h.shape) {
+    if (d != 0 && h.count > std::numeric_limits<std::size_t>::max() / d)
+      throw data_error(name + ": shape " + shape_str(h.shape) + " has more elements than can be addressed (corrupt header)");
+    h.count *= d;
+  }
   if (fortran && h.shape.size() > 1) throw data_error(name + ": Fortran-ordered array, expected C order");
   std::error_code ec;
   const auto data_start = static_cast<std::uintmax_t>(in.tellg());
@@ -108,7 +114,7 @@ inline header_info read_header(std::ifstream& in, const std::filesystem::path& f
 
 inline void check_size(const header_info& h, std::size_t elem, const std::filesystem::path& file) {
   // Checked before allocating, so a corrupt header cannot ask for terabytes.
-  if (h.data_bytes / elem < h.count)
+  if (h.data_bytes / elem < h.count)  // (a division: count * elem could overflow)
     throw data_error(file.string() + ": truncated data (shape " + shape_str(h.shape) + " needs " +
                      std::to_string(h.count * elem) + " bytes after the header)");
 }

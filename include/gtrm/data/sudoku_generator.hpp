@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <unordered_set>
 #include <vector>
@@ -186,9 +187,9 @@ struct generate_config {
 };
 
 // "source,question,answer,rating" rows: '.' for blanks; rating = search nodes of the uniqueness check.
+// Written atomically (a signal or a full disk leaves the old file or none, never some of the rows).
 inline void write_csv(const std::filesystem::path& file, const std::vector<grid_puzzle>& puzzles) {
-  std::ofstream out(file, std::ios::binary | std::ios::trunc);
-  if (!out) throw data_error(file.string() + ": cannot create");
+  std::ostringstream out;
   out << "source,question,answer,rating\n";
   for (const auto& p : puzzles) {
     std::string q, a;
@@ -200,8 +201,7 @@ inline void write_csv(const std::filesystem::path& file, const std::vector<grid_
     s.count(2);
     out << "gtrm-generate-" << p.n << "x" << p.n << "," << q << "," << a << "," << s.nodes() << "\n";
   }
-  out.flush();
-  if (!out) throw data_error(file.string() + ": write error");
+  dataset_detail::write_text(file, out.str());  // atomically: the old file or the whole new one, never a part
 }
 
 // Generates num_train + num_test distinct puzzles and writes a dataset like the Sudoku builder's (one group per

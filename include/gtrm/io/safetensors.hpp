@@ -6,7 +6,8 @@
 // The writer orders tensors by (item size descending, name), as the golden files do, so every tensor is
 // naturally aligned and reading a file and writing it back reproduces its layout.
 // The reader checks the whole header before handing out anything: a damaged file gives one io::error that
-// names the file and the tensor, never a crash or an out-of-range read.
+// names the file and the tensor, never a crash or an out-of-range read; the tensors must cover the data section
+// exactly (no gap, no trailing bytes).
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -338,16 +339,31 @@ class safetensors_reader {
     return t;
   }
 
+  // The tensors must cover the data section exactly, as the format requires (and as safetensors' own loader
+  // checks): no overlap, no gap between two tensors, nothing after the last one. A gap or trailing bytes mean a
+  // damaged or hand-edited file whose offsets cannot be trusted.
   void check_overlaps() const {
     std::vector<const tensor_info*> order;
     for (const auto& kv : tensors_)
       if (kv.second.end > kv.second.begin) order.push_back(&kv.second);  // empty tensors occupy nothing
     std::sort(order.begin(), order.end(), [](auto* a, auto* b) { return a->begin < b->begin; });
-    for (std::size_t i = 1; i < order.size(); ++i)
-      if (order[i]->begin < order[i - 1]->end)
+    std::size_t covered = 0;  // the data section is covered up to here
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (i > 0 && order[i]->begin < order[i - 1]->end)
         fail("tensors " + order[i - 1]->name + " (bytes " + std::to_string(order[i - 1]->begin) + ".." +
              std::to_string(order[i - 1]->end) + ") and " + order[i]->name + " (bytes " +
              std::to_string(order[i]->begin) + ".." + std::to_string(order[i]->end) + ") overlap");
+      if (order[i]->begin > covered)
+        fail("bytes " + std::to_string(covered) + ".." + std::to_string(order[i]->begin) +
+             " of the data section belong to no tensor (a gap before tensor " + order[i]->name +
+             "); expected the tensors to cover the data section exactly");
+      covered = order[i]->end;
+    }
+    const std::size_t data_size = bytes_.size() - data_begin_;
+    if (covered != data_size)
+      fail(std::to_string(data_size - covered) + " trailing bytes after the last tensor (the data section has " +
+           std::to_string(data_size) + " bytes, the tensors cover " + std::to_string(covered) +
+           "); expected the tensors to cover the data section exactly");
   }
 
   template <class T>

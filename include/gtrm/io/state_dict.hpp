@@ -4,8 +4,11 @@
 //
 // Loading is all-or-nothing: every tensor is checked (present, shape, a float dtype) before anything is
 // copied, and every key without '/' that the model does not know is an error — a checkpoint of another
-// architecture never loads partially.
+// architecture never loads partially. A NaN or infinite weight is refused with the tensor named: such a file comes
+// from a diverged run, and a model built from it answers with plausible garbage (and NaN confidences).
 #pragma once
+#include <bit>
+#include <cstdint>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -96,6 +99,24 @@ inline std::string quoted(std::string_view v) {
   s.append(v);
   s.push_back('"');
   return s;
+}
+
+// Index of the first NaN or infinity in p[0, n), or n. Decided by the exponent bits, so that code compiled with
+// -ffast-math (which may fold std::isfinite to true) still sees them.
+template <class T>
+std::size_t first_non_finite(const T* p, std::size_t n) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "first_non_finite: float or double");
+  using U = std::conditional_t<std::is_same_v<T, float>, std::uint32_t, std::uint64_t>;
+  constexpr U exp_mask = sizeof(T) == 4 ? static_cast<U>(0x7f800000u) : static_cast<U>(0x7ff0000000000000ull);
+  for (std::size_t i = 0; i < n; ++i)
+    if ((std::bit_cast<U>(p[i]) & exp_mask) == exp_mask) return i;
+  return n;
+}
+
+// "NaN" or "inf" / "-inf", for messages.
+template <class T>
+std::string non_finite_text(T x) {
+  return x != x ? "NaN" : (x < 0 ? "-inf" : "inf");
 }
 }  // namespace detail
 
@@ -257,7 +278,15 @@ void load_state_dict(Model& m, const safetensors_reader& f, const std::string& k
     if (!known.count(name))
       throw error("checkpoint " + file + " has tensor " + key + " that the compiled model does not have: "
                   "it was saved from another architecture (check the preset)");
-  for (const auto& w : want) f.read_into<T>(by_name[w.name], w.shape, w.dst);
+  for (const auto& w : want) {
+    f.read_into<T>(by_name[w.name], w.shape, w.dst);
+    std::size_t n = 1;
+    for (auto d : w.shape) n *= static_cast<std::size_t>(d);
+    if (const auto i = detail::first_non_finite(w.dst, n); i < n)
+      throw error("checkpoint " + file + ": tensor " + by_name[w.name] + " holds a non-finite value (" +
+                  detail::non_finite_text(w.dst[i]) + " at element " + std::to_string(i) +
+                  "); expected finite weights (the run that saved it diverged, or the file is damaged)");
+  }
   params.upload();
   h_init.upload();
   l_init.upload();

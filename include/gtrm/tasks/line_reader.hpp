@@ -38,6 +38,7 @@ inline std::vector<puzzle_input> read_grid_lines(const task& t, std::istream& in
   while (std::getline(in, line)) {
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1 && line.starts_with("\xEF\xBB\xBF")) line.erase(0, 3);  // UTF-8 byte-order mark (Excel's CSV)
     const std::string where = name + ":" + std::to_string(line_no);
     if (skip(line)) continue;
     if (line.find(',') != std::string::npos) {

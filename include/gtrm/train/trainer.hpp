@@ -11,6 +11,7 @@
 // The trainer owns everything a step touches (workspace, carry, optimizer state, EMA, RNG), allocates it once,
 // and saves/restores all of it, so a resumed run continues bit for bit.
 #pragma once
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -157,12 +158,23 @@ class trainer {
     w.save(file);
   }
 
+  // Refuses, naming the file and the tensor or key, a state of another run (format, batch size), non-finite weights
+  // or EMA, unreadable step counters, and a carry whose ids lie outside the vocabulary or the puzzle table: what a
+  // step would otherwise trip over deep inside the model is reported here, at load.
   void load_state(const std::filesystem::path& file) {
     io::safetensors_reader f(file);
     const std::string where = "training state " + file.string();
     if (f.meta("gtrm_format").value_or("") != "trm-train-state-1")
       throw io::error(where + " is not a gtrm training state (metadata gtrm_format != trm-train-state-1)");
-    const auto gbs = std::stoll(f.meta("train.global_batch_size").value_or("0"));
+    const auto meta_int = [&](const char* key) {
+      const std::string text = f.meta(key).value_or("");
+      std::int64_t v = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (text.empty() || ec != std::errc() || end != text.data() + text.size() || v < 0)
+        throw io::error(where + ": metadata " + key + " is '" + text + "', expected a whole number >= 0");
+      return v;
+    };
+    const auto gbs = meta_int("train.global_batch_size");
     if (gbs != cfg_.global_batch_size)
       throw io::error(where + " was saved with global batch size " + std::to_string(gbs) + ", this run uses " +
                       std::to_string(cfg_.global_batch_size));
@@ -170,25 +182,43 @@ class trainer {
     const std::int64_t n = static_cast<std::int64_t>(m_.params().size()), rows = carry_.batch;
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.load(m_.backend(), f, "train/optimizer.");
     else adamw_.load(m_.backend(), f, "train/optimizer.");
-    const auto& be = m_.backend();   // read on the host, then uploaded (host_stage)
-    const auto read = [&]<class U>(const char* name, std::vector<std::int64_t> shape, auto& dst) {
+    const auto& be = m_.backend();   // read on the host, checked, then uploaded (host_stage)
+    const auto read = [&]<class U>(const char* name, std::vector<std::int64_t> shape, auto& dst, auto check) {
       host_stage h(be, dst);
       f.read_into<U>(name, shape, h.data());
+      check(name, h.data(), static_cast<std::size_t>(std::size(dst)));
       h.upload();
     };
+    const auto finite = [&](const char* name, const T* p, std::size_t count) {
+      if (const auto i = io::detail::first_non_finite(p, count); i < count)
+        throw io::error(where + ": tensor " + name + " holds a non-finite value (" + io::detail::non_finite_text(p[i]) +
+                        " at element " + std::to_string(i) + "); expected finite values");
+    };
+    const auto ids_in = [&](std::int64_t lo, std::int64_t hi, bool allow_ignore) {
+      return [=](const char* name, const std::int32_t* p, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i)
+          if ((p[i] < lo || p[i] >= hi) && !(allow_ignore && p[i] == ignore_label))
+            throw io::error(where + ": tensor " + name + " holds " + std::to_string(p[i]) + " at element " +
+                            std::to_string(i) + ", expected ids in [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                            ")" + (allow_ignore ? " or the ignore label " + std::to_string(ignore_label) : "") +
+                            " (the state is damaged or belongs to another dataset)");
+      };
+    };
+    const auto any = [](const char*, const auto*, std::size_t) {};
     if (cfg_.ema) {
       auto shadow = ema_.shadow();
-      read.template operator()<T>("train/ema.shadow", {n}, shadow);
+      read.template operator()<T>("train/ema.shadow", {n}, shadow, finite);
     }
-    read.template operator()<T>("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h);
-    read.template operator()<T>("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l);
-    read.template operator()<std::int32_t>("train/carry.steps", {rows}, carry_.steps);
-    read.template operator()<std::uint8_t>("train/carry.halted", {rows}, carry_.halted);
-    read.template operator()<std::int32_t>("train/carry.inputs", {rows, Model::S}, carry_.inputs);
-    read.template operator()<std::int32_t>("train/carry.labels", {rows, Model::S}, carry_.labels);
-    read.template operator()<std::int32_t>("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids);
-    step_ = std::stoll(f.meta("train.step").value_or("0"));
-    const std::int64_t ostep = std::stoll(f.meta("train.optimizer_step").value_or("0"));
+    read.template operator()<T>("train/carry.z_H", {rows * Model::L, Model::D}, carry_.z_h, finite);
+    read.template operator()<T>("train/carry.z_L", {rows * Model::L, Model::D}, carry_.z_l, finite);
+    read.template operator()<std::int32_t>("train/carry.steps", {rows}, carry_.steps, ids_in(0, 1 << 30, false));
+    read.template operator()<std::uint8_t>("train/carry.halted", {rows}, carry_.halted, any);
+    read.template operator()<std::int32_t>("train/carry.inputs", {rows, Model::S}, carry_.inputs, ids_in(0, Model::V, false));
+    read.template operator()<std::int32_t>("train/carry.labels", {rows, Model::S}, carry_.labels, ids_in(0, Model::V, true));
+    read.template operator()<std::int32_t>("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids,
+                                           ids_in(0, m_.num_puzzle_ids() > 0 ? m_.num_puzzle_ids() : (1LL << 31) - 1, false));
+    step_ = meta_int("train.step");
+    const std::int64_t ostep = meta_int("train.optimizer_step");
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.state().step = ostep; else adamw_.state().step = ostep;
     std::istringstream rng(f.meta("train.rng").value_or(""));
     rng >> rng_;
