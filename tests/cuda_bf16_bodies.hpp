@@ -1,0 +1,47 @@
+// The bodies test_cuda_bf16.cu runs on gtrm::cuda_bf16 and cuda_bf16_cpu.cpp on gtrm::cpu_bf16 (precision::bf16_mixed
+// on both): cuda_parity_bodies.hpp's op and model bodies through the bf16 products, and a bare gemm in every
+// transposition with padded leading dimensions (the rounding kernel's indexing).
+// Each case has its bound on test_cuda_ops.cu's metric (max |cuda − cpu| over max |cpu|, per output):
+//   gemm        1e-5   both sides multiply the same bf16-rounded operands exactly in fp32; only the summation order
+//                      (and the tensor cores' fp32 accumulation) differs
+//   ops, model  2e-3   a sum in another order can round an intermediate to the neighbouring bf16 value (2^-8
+//                      relative) before the next product; through the nine network applications of a step that
+//                      stays ~1e-3 of a tensor's scale (the GPU run prints the measured figures)
+#pragma once
+#include "cuda_parity_bodies.hpp"
+
+namespace gtrm::parity {
+
+inline constexpr double bf16_gemm_tolerance = 1e-5;
+inline constexpr double bf16_model_tolerance = 2e-3;
+
+// C (m, n) = alpha op(A) op(B) + beta C for the four (ta, tb), A and B stored with 3 extra columns, C with 5.
+template <class H>
+outputs body_gemm_bf16(H& h) {
+  constexpr index_t m = 37, n = 29, k = 70, pad = 3;
+  outputs out;
+  int seed = 300;
+  for (trans ta : {trans::no, trans::yes})
+    for (trans tb : {trans::no, trans::yes}) {
+      const index_t a_rows = ta == trans::no ? m : k, a_cols = (ta == trans::no ? k : m) + pad;
+      const index_t b_rows = tb == trans::no ? k : n, b_cols = (tb == trans::no ? n : k) + pad;
+      auto a = h.put(randn(static_cast<std::size_t>(a_rows * a_cols), static_cast<std::uint64_t>(seed++)));
+      auto b = h.put(randn(static_cast<std::size_t>(b_rows * b_cols), static_cast<std::uint64_t>(seed++)));
+      auto c = h.put(randn(static_cast<std::size_t>(m * (n + 5)), static_cast<std::uint64_t>(seed++)));
+      h.be.template gemm<float>(ta, tb, m, n, k, 0.75f, a.p, a_cols, b.p, b_cols, 0.5f, c.p, n + 5);
+      const std::string name = std::string("C ") + (ta == trans::no ? "N" : "T") + (tb == trans::no ? "N" : "T");
+      output o = fetch(h, name.c_str(), c);
+      o.tolerance = bf16_gemm_tolerance;
+      out.push_back(std::move(o));
+    }
+  return out;
+}
+
+// X(name, bound): every body the bf16 test runs.
+#define GTRM_BF16_BODIES(X)                                                                                   \
+  X(gemm_bf16, bf16_gemm_tolerance) X(linear, bf16_model_tolerance) X(swiglu_mlp, bf16_model_tolerance)      \
+  X(token_mlp, bf16_model_tolerance) X(attention, bf16_model_tolerance)                                      \
+  X(attention_long, bf16_model_tolerance) X(act_step, bf16_model_tolerance)                                  \
+  X(trainer_step, bf16_model_tolerance)
+
+}  // namespace gtrm::parity
