@@ -13,8 +13,9 @@
 #   5. a 300-step training run of sudoku6-demo on generated 6x6 Sudoku on the GPU and on the CPU (same seed, same
 #      data order) and compares the loss curves (the paper's configs take too long on a CPU for this)
 #   6. prints the table last (also OUTDIR/table.md)
-# Results go to OUTDIR (default $OUT when set, else ./gpu-check-out): table.md, gpu-check.log (everything),
-# ctest.log, bench JSON, the two metrics.jsonl.
+# Results go to OUTDIR (default $OUT when set, else ./gpu-check-out), seven files at most (the device tool brings
+# back eight): table.md, gpu-check.log (every command's output), build.log, ctest.log, bench.json (the four
+# benchmarks), metrics_cpu.jsonl and metrics_cuda.jsonl. Working files (the dataset, the runs) stay in the build dir.
 # Needs: the CUDA toolkit (nvcc, cuBLAS), CMake >= 3.25, a C++20 host compiler (g++ 12 or newer), python3 (the table),
 # and the header-only libraries of scripts/install-deps.sh (Eigen, nlohmann-json, xtensor + xtl, doctest, CLI11).
 # Where apt cannot reach them, run scripts/gpu-deps.sh on a Debian machine first and bring .gpu-deps/ along: this
@@ -29,6 +30,7 @@ log=$out/gpu-check.log
 : >"$log"
 start=$(date +%s)
 build=${GTRM_GPU_BUILD_DIR:-$root/build-gpu}
+work=$build/gpu-check-work
 
 say() { echo "gpu-check: $*" | tee -a "$log"; }
 die() {
@@ -75,10 +77,11 @@ if [ -d "$root/.gpu-deps/usr" ]; then
   say "using the header-only libraries in .gpu-deps (scripts/gpu-deps.sh)"
 fi
 presets="sudoku6-demo;sudoku-att;sudoku-mlp"
-run "$out/configure.log" cmake -S "$root" -B "$build" "${generator[@]}" "${prefix[@]}" -DCMAKE_BUILD_TYPE=Release \
+mkdir -p "$work"
+run "$work/configure.log" cmake -S "$root" -B "$build" "${generator[@]}" "${prefix[@]}" -DCMAKE_BUILD_TYPE=Release \
   -DGTRM_ENABLE_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$cc" -DGTRM_BUILD_EXAMPLES=OFF -DGTRM_BUILD_BENCHMARKS=OFF \
   -DGTRM_CLI_VERIFY=OFF -DGTRM_CLI_PRESETS="$presets" -DGTRM_CLI_CUDA_PRESETS="$presets" ||
-  die "cmake configure failed (see $out/configure.log; a missing package: scripts/gpu-deps.sh, then bring .gpu-deps/)"
+  die "cmake configure failed (see gpu-check.log; a missing package: scripts/gpu-deps.sh, then bring .gpu-deps/)"
 targets=(test_cuda_ops test_cuda_golden test_cuda_bf16 test_cuda_graph test_cuda_compile gtrm_cli)
 run "$out/build.log" cmake --build "$build" -j "$cores" --target "${targets[@]}" ||
   die "build failed after $(elapsed) s (see $out/build.log)"
@@ -87,14 +90,14 @@ say "built ${targets[*]} in $build_s s"
 gtrm=$build/tools/gtrm
 
 # ---- 3. CUDA tests, with the CPU half of the training comparison beside them ----------------------------------------
-data=$out/sudoku6-data
-runs=$build/gpu-check-runs
+data=$work/sudoku6-data
+runs=$work/runs
 rm -rf "$data" "$runs"
-run "$out/data.log" "$gtrm" data generate sudoku --size 6 --givens 11 --num-train 3000 --num-test 200 --seed 1 \
-  --output-dir "$data" || die "gtrm data generate failed (see $out/data.log)"
+run "$work/data.log" "$gtrm" data generate sudoku --size 6 --givens 11 --num-train 3000 --num-test 200 --seed 1 \
+  --output-dir "$data" || die "gtrm data generate failed (see gpu-check.log)"
 train_args=(train --preset sudoku6-demo --data "$data" --steps 300 --seed 0 --log-every 10 --eval-every 0 -q)
 # the CPU run takes half the cores while the GPU tests run (their CPU halves are small)
-OMP_NUM_THREADS=$((cores / 2)) "$gtrm" "${train_args[@]}" --out "$runs/cpu" --device cpu >"$out/train_cpu.log" 2>&1 &
+OMP_NUM_THREADS=$((cores / 2)) "$gtrm" "${train_args[@]}" --out "$runs/cpu" --device cpu >"$work/train_cpu.log" 2>&1 &
 cpu_train=$!
 ctest_start=$(date +%s)
 run "$out/ctest.log" ctest --test-dir "$build" -R cuda -j 4 -V --timeout 300
@@ -109,24 +112,26 @@ cpu_train_rc=$?
 # ---- 4. bench -------------------------------------------------------------------------------------------------------
 for p in sudoku-mlp sudoku-att; do
   for dt in fp32 bf16; do
-    run "$out/bench_${p}_${dt}.json" "$gtrm" bench --preset "$p" --device cuda --dtype "$dt" --batch 768 --steps 10 ||
-      say "bench $p $dt FAILED (see bench_${p}_${dt}.json)"
+    run "$work/bench_${p}_${dt}.json" "$gtrm" bench --preset "$p" --device cuda --dtype "$dt" --batch 768 --steps 10 ||
+      say "bench $p $dt FAILED (see gpu-check.log)"
   done
 done
 
 # ---- 5. training on the GPU (the CPU run is done) --------------------------------------------------------------------
-run "$out/train_cuda.log" "$gtrm" "${train_args[@]}" --out "$runs/cuda" --device cuda ||
-  say "GPU training FAILED (see train_cuda.log)"
-[ $cpu_train_rc -eq 0 ] || say "CPU training FAILED (see train_cpu.log)"
+run "$work/train_cuda.log" "$gtrm" "${train_args[@]}" --out "$runs/cuda" --device cuda ||
+  say "GPU training FAILED (see gpu-check.log)"
+cat "$work/train_cpu.log" >>"$log"
+[ $cpu_train_rc -eq 0 ] || say "CPU training FAILED (see gpu-check.log)"
+cat "$work"/bench_*.json >"$out/bench.json" 2>/dev/null
 cp "$runs/cpu/metrics.jsonl" "$out/metrics_cpu.jsonl" 2>/dev/null
 cp "$runs/cuda/metrics.jsonl" "$out/metrics_cuda.jsonl" 2>/dev/null
 
 # ---- 6. the table -----------------------------------------------------------------------------------------------------
 total_s=$(elapsed)
-python3 - "$out" "$card" "$driver" "$commit" "$nvcc_version" "$build_s" "$ctest_s" "$total_s" "$tests_line" \
+python3 - "$out" "$work" "$card" "$driver" "$commit" "$nvcc_version" "$build_s" "$ctest_s" "$total_s" "$tests_line" \
   >"$out/table.md" 2>>"$log" <<'PY'
 import json, re, sys, os
-out, card, driver, commit, nvcc, build_s, ctest_s, total_s, tests_line = sys.argv[1:]
+out, work, card, driver, commit, nvcc, build_s, ctest_s, total_s, tests_line = sys.argv[1:]
 ctest = open(os.path.join(out, "ctest.log"), errors="replace").read()
 rows = ["| | |", "|---|---|",
         f"| card | {card} |", f"| driver, nvcc | {driver}, {nvcc} |", f"| commit | {commit} |",
@@ -154,7 +159,7 @@ rows.append("|---|---|---|---|---|---|")
 peak = None
 for p in ("sudoku-mlp", "sudoku-att"):
     for dt in ("fp32", "bf16"):
-        f = os.path.join(out, f"bench_{p}_{dt}.json")
+        f = os.path.join(work, f"bench_{p}_{dt}.json")
         try:
             txt = open(f).read()
             j = json.loads(txt[txt.index("{"):txt.rindex("}") + 1])
@@ -179,7 +184,7 @@ if common:
                 f"cuda {gpu[common[0]]:.4f}; at step {last} cpu {cpu[last]:.4f} cuda {gpu[last]:.4f}; "
                 f"max relative gap over {len(common)} reports {rel:.2e}")
 else:
-    rows.append("\ntraining comparison: no metrics (see train_cpu.log, train_cuda.log)")
+    rows.append("\ntraining comparison: no metrics (see gpu-check.log)")
 print("\n".join(rows))
 PY
 echo | tee -a "$log"
