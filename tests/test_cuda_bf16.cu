@@ -51,7 +51,7 @@ bool cuda_device_or_skip() {
   return false;
 }
 
-// Outputs that must match exactly whatever the precision (ACT step counts) carry tolerance 0 in the bodies' grab.
+// Every output of a case against the case's bound (the bodies' own per-output tolerances are fp32 ones).
 void compare(const char* name, double bound, const outputs& ref, const outputs& got) {
   REQUIRE(ref.size() == got.size());
   double worst = 0;

@@ -8,7 +8,6 @@
 // Without a CUDA device every case prints "skipped: no CUDA device".
 #include "cuda_parity_bodies.hpp"
 
-#include <gtrm/backend/cuda/graph.cuh>
 #include <gtrm/cuda.cuh>
 
 #include <doctest/doctest.h>

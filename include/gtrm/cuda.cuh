@@ -5,6 +5,7 @@
 #pragma once
 #include "backend/cuda/cuda.cuh"
 #include "backend/cuda/cuda_bf16.cuh"
+#include "backend/cuda/graph.cuh"
 #include "backend/cuda/kernels/attention.cuh"
 #include "backend/cuda/memory.cuh"
 #include "backend/cuda/ops.cuh"
