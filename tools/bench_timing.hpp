@@ -22,6 +22,7 @@ struct bench_request {
   int batch = 8;
   int steps = 10;
   std::string device = "cpu";
+  std::string dtype = "fp32";  // fp32, or bf16 (precision::bf16_mixed; on cuda: gtrm::cuda_bf16)
 };
 
 struct bench_timing {

@@ -2,6 +2,8 @@
 // (GTRM_CLI_CUDA), for the presets tools/cuda_preset_impl.cuh compiles (GTRM_CLI_CUDA_PRESETS, tools/CMakeLists.txt),
 // and only where a CUDA device is present. The cpu and cuda paths are the same templates (train.hpp, eval.hpp,
 // solve.hpp, bench_timing.hpp) instantiated for the preset's model type on each backend.
+// --dtype (bench): fp32, or bf16 = precision::bf16_mixed, which on cuda is the preset's model on gtrm::cuda_bf16
+// (compiled for bench only). The cpu paths here are fp32.
 #pragma once
 #include <string>
 
@@ -19,17 +21,22 @@ struct device_paths {
 };
 
 #if defined(GTRM_CLI_CUDA)
-// Generated from tools/presets.cmake (GTRM_CLI_CUDA_PRESETS): the preset's cuda paths, null when it has none.
-const device_paths* cuda_paths(const std::string& preset);
+// Generated from tools/presets.cmake (GTRM_CLI_CUDA_PRESETS): the preset's cuda paths for dtype "fp32" (gtrm::cuda)
+// or "bf16" (gtrm::cuda_bf16, bench only), null when it has none.
+const device_paths* cuda_paths(const std::string& preset, const std::string& dtype);
 std::string cuda_preset_names();
 int cuda_device_count();  // tools/cuda_device.cu: devices visible to this process, 0 without a device or driver
 #endif
 
-inline device_paths select_device(const preset_entry& p, const std::string& device) {
-  if (device == "cpu") return {p.train, p.eval, p.solve, p.bench};
+inline device_paths select_device(const preset_entry& p, const std::string& device, const std::string& dtype = "fp32") {
+  if (dtype != "fp32" && dtype != "bf16") throw cli_error("--dtype " + dtype + ": unknown (fp32 or bf16)");
+  if (device == "cpu") {
+    if (dtype != "fp32") throw cli_error("--dtype " + dtype + " --device cpu: this gtrm's cpu paths run fp32 only");
+    return {p.train, p.eval, p.solve, p.bench};
+  }
   if (device != "cuda") throw cli_error("--device " + device + ": unknown device (cpu or cuda)");
 #if defined(GTRM_CLI_CUDA)
-  const device_paths* d = cuda_paths(p.name);
+  const device_paths* d = cuda_paths(p.name, dtype);
   if (!d)
     throw cli_error("--device cuda: preset " + p.name + " is not compiled for CUDA in this gtrm (CUDA presets: " +
                     cuda_preset_names() + "; configure with -DGTRM_CLI_CUDA_PRESETS=... to add it)");

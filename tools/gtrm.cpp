@@ -196,6 +196,9 @@ int main(int argc, char** argv) {
   bench->add_option("--batch", br.batch, "Rows per training step")->capture_default_str()->check(whole_number(1, 65536));
   bench->add_option("--steps", br.steps, "Timed training steps (one ACT step each)")->capture_default_str()->check(whole_number(1, 1'000'000));
   bench->add_option("--device", br.device, device_help)->capture_default_str();
+  bench->add_option("--dtype", br.dtype, "fp32, or bf16 (products on bf16 operands, fp32 accumulation)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(whole_number(0, 1024));
 
   auto* presets = app.add_subcommand("presets", "List the architectures compiled into this gtrm");
@@ -268,7 +271,7 @@ int main(int argc, char** argv) {
     }
     if (*bench) {
       const auto& p = find_preset(bench_preset);
-      return select_device(p, br.device).bench(p, br);
+      return select_device(p, br.device, br.dtype).bench(p, br);
     }
     if (*info) return run_info(info_ckpt, info_json);
     if (*plot) return run_plot(plot_run, plot_out);

@@ -10,6 +10,9 @@
 // Splitting backward by query row and by key row gives each output row one owner block, so there are no atomics
 // and the result is deterministic; the price is computing p twice, O(L² d) like the forward. e^x is ops::poly_exp,
 // the CPU op's exponential. Not a flash kernel: no tiling of K/V through shared memory, one row per block.
+// In precision::bf16_mixed (gtrm::cuda_bf16) every operand of the products the CPU op runs as GEMMs is rounded to
+// bf16 where it is read (q, k, v, P, dO, dS), exactly as cpu_bf16's gemm rounds them; softmax statistics, D_i and
+// the sums stay fp32. So cuda_bf16 and cpu_bf16 differ only in summation order here too.
 #pragma once
 #if !defined(__CUDACC__)
 #error "gtrm/backend/cuda is CUDA code: include <gtrm/cuda.cuh> from a .cu file compiled by nvcc"
@@ -20,10 +23,13 @@
 #include <concepts>
 #include <cstddef>
 #include <stdexcept>
+#include <type_traits>
 
+#include "../../../core/bf16.hpp"
 #include "../../../core/view.hpp"
 #include "../../../ops/attention.hpp"
 #include "../../../ops/exp.hpp"
+#include "../../../policy/precision.hpp"
 #include "../cuda.cuh"
 #include "reduce.cuh"
 
@@ -37,6 +43,15 @@ inline constexpr std::size_t attention_smem = sizeof(T) * (2 * std::size_t{L} + 
 // 48 KiB is what a kernel gets without opting in to more (cudaFuncSetAttribute).
 inline constexpr std::size_t attention_smem_limit = 48 * 1024;
 
+// An operand of a product: bf16-rounded in the bf16 kernels (float only), unchanged otherwise.
+template <bool Bf16, class T>
+__device__ inline T operand(T x) {
+  if constexpr (Bf16 && std::is_same_v<T, float>)
+    return round_to_bf16(x);
+  else
+    return x;
+}
+
 // Block blk of the batch·Heads·L grid works on sample b, head h, row (query or key) r.
 struct attention_block {
   index_t b;
@@ -47,7 +62,7 @@ __device__ inline attention_block attention_block_of(index_t blk) {
   return {blk / L / Heads, static_cast<int>(blk / L % Heads), static_cast<int>(blk % L)};
 }
 
-template <int L, int Heads, int HeadDim, class T>
+template <int L, int Heads, int HeadDim, bool Bf16, class T>
 __global__ void __launch_bounds__(attention_threads)
     attention_forward_kernel(const T* qkv, T* o, T* lse, T scale) {
   constexpr int Threads = attention_threads, D = Heads * HeadDim, W = 3 * D;
@@ -59,13 +74,13 @@ __global__ void __launch_bounds__(attention_threads)
   const auto [b, h, i] = attention_block_of<L, Heads>(blockIdx.x);
   const T* base = qkv + b * L * W;
 
-  for (int c = t; c < HeadDim; c += Threads) q[c] = base[i * W + h * HeadDim + c];
+  for (int c = t; c < HeadDim; c += Threads) q[c] = operand<Bf16>(base[i * W + h * HeadDim + c]);
   __syncthreads();
   T mx = -INFINITY;
   for (int j = t; j < L; j += Threads) {
     const T* k = base + j * W + D + h * HeadDim;
     T s = 0;
-    for (int c = 0; c < HeadDim; ++c) s += q[c] * k[c];
+    for (int c = 0; c < HeadDim; ++c) s += q[c] * operand<Bf16>(k[c]);
     s *= scale;
     p[j] = s;
     mx = mx < s ? s : mx;
@@ -80,13 +95,14 @@ __global__ void __launch_bounds__(attention_threads)
   const T inv = T(1) / sum;
   for (int c = t; c < HeadDim; c += Threads) {
     T acc = 0;
-    for (int j = 0; j < L; ++j) acc += (p[j] * inv) * base[j * W + 2 * D + h * HeadDim + c];
+    for (int j = 0; j < L; ++j)
+      acc += operand<Bf16>(p[j] * inv) * operand<Bf16>(base[j * W + 2 * D + h * HeadDim + c]);
     o[(b * L + i) * D + h * HeadDim + c] = acc;
   }
   if (t == 0) lse[(b * L + i) * Heads + h] = mx + std::log(sum);
 }
 
-template <int L, int Heads, int HeadDim, class T>
+template <int L, int Heads, int HeadDim, bool Bf16, class T>
 __global__ void __launch_bounds__(attention_threads)
     attention_backward_dq_kernel(const T* qkv, const T* o, const T* lse, const T* dout, T* dqkv, T scale) {
   constexpr int Threads = attention_threads, D = Heads * HeadDim, W = 3 * D;
@@ -101,8 +117,8 @@ __global__ void __launch_bounds__(attention_threads)
   const T* base = qkv + b * L * W;
 
   for (int c = t; c < HeadDim; c += Threads) {
-    q[c] = base[i * W + h * HeadDim + c];
-    g[c] = dout[row * D + h * HeadDim + c];
+    q[c] = operand<Bf16>(base[i * W + h * HeadDim + c]);
+    g[c] = dout[row * D + h * HeadDim + c];  // rounded where it is an operand (dp), not in D_i
   }
   __syncthreads();
   if (t == 0) {  // D_i summed in order, as the CPU op
@@ -119,8 +135,8 @@ __global__ void __launch_bounds__(attention_threads)
     const T* v = k + D;
     T s = 0, dp = 0;
     for (int c = 0; c < HeadDim; ++c) {
-      s += q[c] * k[c];
-      dp += g[c] * v[c];
+      s += q[c] * operand<Bf16>(k[c]);
+      dp += operand<Bf16>(g[c]) * operand<Bf16>(v[c]);
     }
     const T pj = ops::poly_exp(s * scale - l);
     ds[j] = pj * (dp - Di) * scale;
@@ -129,12 +145,12 @@ __global__ void __launch_bounds__(attention_threads)
   T* dq = dqkv + row * W + h * HeadDim;
   for (int c = t; c < HeadDim; c += Threads) {
     T acc = 0;
-    for (int j = 0; j < L; ++j) acc += ds[j] * base[j * W + D + h * HeadDim + c];
+    for (int j = 0; j < L; ++j) acc += operand<Bf16>(ds[j]) * operand<Bf16>(base[j * W + D + h * HeadDim + c]);
     dq[c] += acc;
   }
 }
 
-template <int L, int Heads, int HeadDim, class T>
+template <int L, int Heads, int HeadDim, bool Bf16, class T>
 __global__ void __launch_bounds__(attention_threads)
     attention_backward_dkv_kernel(const T* qkv, const T* o, const T* lse, const T* dout, T* dqkv, T scale) {
   constexpr int Threads = attention_threads, D = Heads * HeadDim, W = 3 * D;
@@ -148,8 +164,8 @@ __global__ void __launch_bounds__(attention_threads)
   const T* base = qkv + b * L * W;
 
   for (int c = t; c < HeadDim; c += Threads) {
-    k[c] = base[j * W + D + h * HeadDim + c];
-    v[c] = base[j * W + 2 * D + h * HeadDim + c];
+    k[c] = operand<Bf16>(base[j * W + D + h * HeadDim + c]);
+    v[c] = operand<Bf16>(base[j * W + 2 * D + h * HeadDim + c]);
   }
   __syncthreads();
   for (int i = t; i < L; i += Threads) {
@@ -159,8 +175,8 @@ __global__ void __launch_bounds__(attention_threads)
     const T* oi = o + row * D + h * HeadDim;
     T s = 0, dp = 0, di = 0;
     for (int c = 0; c < HeadDim; ++c) {
-      s += q[c] * k[c];
-      dp += g[c] * v[c];
+      s += operand<Bf16>(q[c]) * k[c];
+      dp += operand<Bf16>(g[c]) * v[c];
       di += g[c] * oi[c];
     }
     const T pij = ops::poly_exp(s * scale - lse[row * Heads + h]);
@@ -174,8 +190,8 @@ __global__ void __launch_bounds__(attention_threads)
     T acck = 0, accv = 0;
     for (int i = 0; i < L; ++i) {
       const index_t row = b * L + i;
-      acck += ds[i] * base[i * W + h * HeadDim + c];
-      accv += p[i] * dout[row * D + h * HeadDim + c];
+      acck += operand<Bf16>(ds[i]) * operand<Bf16>(base[i * W + h * HeadDim + c]);
+      accv += operand<Bf16>(p[i]) * operand<Bf16>(dout[row * D + h * HeadDim + c]);
     }
     dk[c] += acck;
     dv[c] += accv;
@@ -192,9 +208,10 @@ inline unsigned attention_blocks(index_t rows) {
 
 namespace gtrm {
 
-// ops/attention.hpp's attention_forward and attention_backward on the cuda tag, found by argument-dependent lookup.
-template <int L, int Heads, int HeadDim, class T>
-void attention_forward_impl(const cuda& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
+// ops/attention.hpp's attention_forward and attention_backward on the cuda tags (cuda, cuda_bf16: the kernels
+// round the products' operands when the tag's precision says so), found by argument-dependent lookup.
+template <int L, int Heads, int HeadDim, std::derived_from<cuda> Be, class T>
+void attention_forward_impl(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, view<T, Heads * HeadDim> o,
                        view<T, Heads> lse) {
   constexpr std::size_t smem = cuda_detail::attention_smem<L, HeadDim, T>;
   static_assert(smem <= cuda_detail::attention_smem_limit,
@@ -202,14 +219,15 @@ void attention_forward_impl(const cuda& be, cview<T, 3 * Heads * HeadDim> qkv, v
   const index_t rows = qkv.rows() / L * Heads * L;
   if (rows == 0) return;
   const T scale = T(1) / std::sqrt(T(HeadDim));
-  cuda_detail::attention_forward_kernel<L, Heads, HeadDim, T>
+  constexpr bool bf16 = backend_precision_t<Be>::bf16_products;
+  cuda_detail::attention_forward_kernel<L, Heads, HeadDim, bf16, T>
       <<<cuda_detail::attention_blocks(rows), cuda_detail::attention_threads, smem, be.stream()>>>(
           qkv.data(), o.data(), lse.data(), scale);
   GTRM_CUDA_CHECK(cudaGetLastError());
 }
 
-template <int L, int Heads, int HeadDim, class T>
-void attention_backward_impl(const cuda& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
+template <int L, int Heads, int HeadDim, std::derived_from<cuda> Be, class T>
+void attention_backward_impl(const Be& be, cview<T, 3 * Heads * HeadDim> qkv, cview<T, Heads * HeadDim> o,
                         cview<T, Heads> lse, cview<T, Heads * HeadDim> dout, view<T, 3 * Heads * HeadDim> dqkv) {
   constexpr std::size_t smem = cuda_detail::attention_smem<L, HeadDim, T>;
   static_assert(smem <= cuda_detail::attention_smem_limit,
@@ -218,12 +236,13 @@ void attention_backward_impl(const cuda& be, cview<T, 3 * Heads * HeadDim> qkv, 
   if (rows == 0) return;
   const T scale = T(1) / std::sqrt(T(HeadDim));
   const unsigned blocks = cuda_detail::attention_blocks(rows);
+  constexpr bool bf16 = backend_precision_t<Be>::bf16_products;
   // The two kernels write disjoint columns of dqkv (Q, then K and V), so their order does not matter.
-  cuda_detail::attention_backward_dq_kernel<L, Heads, HeadDim, T>
+  cuda_detail::attention_backward_dq_kernel<L, Heads, HeadDim, bf16, T>
       <<<blocks, cuda_detail::attention_threads, smem, be.stream()>>>(qkv.data(), o.data(), lse.data(), dout.data(),
                                                                       dqkv.data(), scale);
   GTRM_CUDA_CHECK(cudaGetLastError());
-  cuda_detail::attention_backward_dkv_kernel<L, Heads, HeadDim, T>
+  cuda_detail::attention_backward_dkv_kernel<L, Heads, HeadDim, bf16, T>
       <<<blocks, cuda_detail::attention_threads, smem, be.stream()>>>(qkv.data(), o.data(), lse.data(), dout.data(),
                                                                       dqkv.data(), scale);
   GTRM_CUDA_CHECK(cudaGetLastError());
