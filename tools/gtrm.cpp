@@ -10,6 +10,7 @@
 #include <string>
 
 #include <gtrm/backend/cpu/cpu.hpp>
+#include <gtrm/backend/cpu/threads.hpp>
 
 #include "common.hpp"
 #include "bench.hpp"
@@ -62,6 +63,9 @@ int list_presets(bool as_json) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Idle OpenMP threads sleep instead of spinning, so a busy neighbour costs its share of the machine, not 10-100x
+  // (include/gtrm/backend/cpu/threads.hpp); re-executes once unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT.
+  gtrm::cpu_threads::ensure_passive_wait_policy(argv);
   // A full disk or a file-size limit must be an error message, not a signal.
   std::signal(SIGXFSZ, SIG_IGN);
 
@@ -69,7 +73,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", GTRM_VERSION);
   int threads = 0;
-  app.add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores; at most the cores available)")->check(CLI::NonNegativeNumber);
   app.footer("Run `gtrm SUBCOMMAND --help` for each subcommand's options; docs/cli.md has examples.");
 
   // ---- data ----
@@ -188,7 +192,17 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (threads > 0) gtrm::cpu::set_threads(threads);
+    // More threads than usable cores only add waits (and thousands make every parallel region crawl): capped.
+    const int cores = gtrm::cpu_threads::usable_cores();
+    if (threads > cores)
+      std::fprintf(stderr, "gtrm: note: --threads %d is more than the %d cores this process may use; using %d\n", threads,
+                   cores, cores);
+    else if (threads == 0 && gtrm::cpu::threads() > cores) {
+      std::fprintf(stderr, "gtrm: note: OMP_NUM_THREADS asks for %d threads, more than the %d cores this process may use; "
+                   "using %d\n", gtrm::cpu::threads(), cores, cores);
+      threads = cores;
+    }
+    if (threads > 0) gtrm::cpu::set_threads(gtrm::cpu_threads::capped_threads(threads));
     if (data.parsed()) return data.run("gtrm data");
     if (*train) {
       for (const auto& [k, opt] : hp_opts)
