@@ -6,6 +6,7 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
@@ -203,6 +204,9 @@ int main(int argc, char** argv) {
       threads = cores;
     }
     if (threads > 0) gtrm::cpu::set_threads(gtrm::cpu_threads::capped_threads(threads));
+    // GTRM_BATCH_SPLIT=0: one parallel region per op, as before the batch split (for benchmarks/threads.sh)
+    if (const char* split = std::getenv("GTRM_BATCH_SPLIT"); split && std::string(split) == "0")
+      gtrm::cpu::set_batch_split(false);
     if (data.parsed()) return data.run("gtrm data");
     if (*train) {
       for (const auto& [k, opt] : hp_opts)
