@@ -20,6 +20,8 @@
 #   BUSY_CORE the core the busy process is pinned to (default 1)
 #   POLICIES  "passive spin" (default): passive = gtrm as shipped (it sets OMP_WAIT_POLICY=passive itself);
 #             spin = GOMP_SPINCOUNT=300000, GNU OpenMP's default spin before sleeping (gtrm before this change)
+#   MODES     "split per-op" (default): split = gtrm as shipped (a network application's forward as one parallel
+#             region, the batch split across threads); per-op = GTRM_BATCH_SPLIT=0, one region per op as before
 #   TORCH     the Python with PyTorch (default /work/venv-torch/bin/python if present, else python3); "none" skips
 #   TIMEOUT   seconds per run before it is reported as "timeout" (default 900)
 set -uo pipefail
@@ -33,6 +35,7 @@ threads_list=${THREADS:-"1 2"}
 loads=${LOADS:-"quiet busy"}
 busy_core=${BUSY_CORE:-1}
 policies=${POLICIES:-"passive spin"}
+modes=${MODES:-"split per-op"}
 timeout_s=${TIMEOUT:-900}
 export BATCH_sudoku6_demo=${BATCH_sudoku6_demo:-64} STEPS_sudoku6_demo=${STEPS_sudoku6_demo:-20}
 if [[ -n ${TORCH:-} ]]; then torch_py=$TORCH
@@ -67,8 +70,8 @@ echo "- gtrm: $gtrm; batch $batch, $steps timed steps (the demo: $BATCH_sudoku6_
 echo
 echo "## gtrm (\`gtrm bench\`): training example-ACT-steps/s and batch-1 solve ms (all ACT steps)"
 echo
-echo "| preset | B | threads | load | wait policy | ex/s | solve ms | of fp32 peak |"
-echo "|---|---:|---:|---|---|---:|---:|---:|"
+echo "| preset | B | threads | load | wait policy | threading | ex/s | solve ms | of fp32 peak |"
+echo "|---|---:|---:|---|---|---|---:|---:|---:|"
 for preset in $presets; do
   var="BATCH_${preset//-/_}"
   b=${!var:-$batch}
@@ -77,8 +80,10 @@ for preset in $presets; do
   for t in $threads_list; do
     for load in $loads; do
       for policy in $policies; do
-        env_args=()
-        [[ $policy == spin ]] && env_args=(GOMP_SPINCOUNT=300000)
+      for mode in $modes; do
+        [[ $t == 1 && $mode == per-op ]] && continue   # one thread: the two are the same path
+        env_args=(GTRM_BATCH_SPLIT=$([[ $mode == per-op ]] && echo 0 || echo 1))
+        [[ $policy == spin ]] && env_args+=(GOMP_SPINCOUNT=300000)
         start_load "$load"
         out=$(env "${env_args[@]}" timeout "$timeout_s" "$gtrm" bench --preset "$preset" --batch "$b" --steps "$n" \
               --threads "$t" 2>/dev/null)
@@ -86,13 +91,14 @@ for preset in $presets; do
         stop_load
         if [[ $rc -ne 0 ]]; then
           reason=$([[ $rc -eq 124 ]] && echo "timeout (${timeout_s} s)" || echo "failed ($rc)")
-          echo "| $preset | $b | $t | $load | $policy | $reason | | |"
+          echo "| $preset | $b | $t | $load | $policy | $mode | $reason | | |"
           continue
         fi
         ex=$(json_field example_act_steps_per_s <<<"$out")
         ms=$(json_field solve_ms <<<"$out")
         frac=$(json_field fraction_of_peak <<<"$out")
-        echo "| $preset | $b | $t | $load | $policy | $(fmt "$ex" 2) | $(fmt "$ms" 0) | $(awk -v f="$frac" 'BEGIN { printf "%.1f %%", 100 * f }') |"
+        echo "| $preset | $b | $t | $load | $policy | $mode | $(fmt "$ex" 2) | $(fmt "$ms" 0) | $(awk -v f="$frac" 'BEGIN { printf "%.1f %%", 100 * f }') |"
+      done
       done
     done
   done
