@@ -71,4 +71,12 @@ gtrm_expect_error("has no metrics.jsonl" plot ${WORK})
 gtrm_expect_error("run directory .* does not exist" plot ${WORK}/nowhere)
 gtrm_expect_error("unknown preset" train --preset sudoku-9000 --data ${WORK} --out ${WORK}/r)
 gtrm_expect_error("output directory exists and is not empty" data generate sudoku --size 4 --givens 8 --output-dir ${WORK})
+
+# --threads above the cores the process may use: capped with a note, never thousands of threads (issue #18 item 5)
+gtrm_run(ok --threads 5000 presets)
+if(NOT ERR MATCHES "note: --threads 5000 is more than the [0-9]+ cores this process may use; using [0-9]+")
+  message(FATAL_ERROR "gtrm --threads 5000 printed no note about the cap:\n${ERR}")
+endif()
+gtrm_run(ok bench --preset sudoku4-test --batch 2 --steps 1 --threads 5000)
+
 message(STATUS "gtrm usage checks passed")

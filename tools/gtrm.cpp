@@ -10,10 +10,12 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
 
 #include <gtrm/backend/cpu/cpu.hpp>
+#include <gtrm/backend/cpu/threads.hpp>
 
 #include "common.hpp"
 #include "checks.hpp"
@@ -85,6 +87,9 @@ std::string command_name(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Idle OpenMP threads sleep instead of spinning, so a busy neighbour costs its share of the machine, not 10-100x
+  // (include/gtrm/backend/cpu/threads.hpp); re-executes once unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT.
+  gtrm::cpu_threads::ensure_passive_wait_policy(argv);
   // A full disk or a file-size limit must be an error message, not a signal.
   std::signal(SIGXFSZ, SIG_IGN);
 
@@ -95,7 +100,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", GTRM_VERSION);
   int threads = 0;
-  app.add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores)")->check(whole_number(0, 1024));
+  app.add_option("--threads", threads, "CPU threads (default: OMP_NUM_THREADS or all cores; more than the cores available are capped)")->check(whole_number(0, 1000000));
   app.footer("Run `gtrm SUBCOMMAND --help` for each subcommand's options; docs/cli.md has examples.");
 
   // ---- data ----
@@ -199,7 +204,7 @@ int main(int argc, char** argv) {
   bench->add_option("--dtype", br.dtype, "fp32, or bf16 (products on bf16 operands, fp32 accumulation)")
       ->capture_default_str()
       ->check(CLI::IsMember({"fp32", "bf16"}));
-  bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(whole_number(0, 1024));
+  bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(whole_number(0, 1000000));
 
   auto* presets = app.add_subcommand("presets", "List the architectures compiled into this gtrm");
   bool presets_json = false;
@@ -239,7 +244,20 @@ int main(int argc, char** argv) {
   }
 
   try {
-    if (threads > 0) gtrm::cpu::set_threads(threads);
+    // More threads than usable cores only add waits (and thousands make every parallel region crawl): capped.
+    const int cores = gtrm::cpu_threads::usable_cores();
+    if (threads > cores)
+      std::fprintf(stderr, "gtrm: note: --threads %d is more than the %d cores this process may use; using %d\n", threads,
+                   cores, cores);
+    else if (threads == 0 && gtrm::cpu::threads() > cores) {
+      std::fprintf(stderr, "gtrm: note: OMP_NUM_THREADS asks for %d threads, more than the %d cores this process may use; "
+                   "using %d\n", gtrm::cpu::threads(), cores, cores);
+      threads = cores;
+    }
+    if (threads > 0) gtrm::cpu::set_threads(gtrm::cpu_threads::capped_threads(threads));
+    // GTRM_BATCH_SPLIT=0: one parallel region per op, as before the batch split (for benchmarks/threads.sh)
+    if (const char* split = std::getenv("GTRM_BATCH_SPLIT"); split && std::string(split) == "0")
+      gtrm::cpu::set_batch_split(false);
     if (data.parsed()) return data.run("gtrm data");
     if (*train) {
       for (const auto& [k, opt] : hp_opts)

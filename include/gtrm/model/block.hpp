@@ -83,22 +83,25 @@ struct block_saved {
     rstd2 = a.template take<T, 1>(n);
   }
   // The same views cut to the first n rows (the workspace is planned for the largest batch).
-  block_saved first(index_t n) const {
+  block_saved first(index_t n) const { return rows(0, n); }
+  // The same views cut to rows [r0, r0 + n) of whole samples (r0, n multiples of L): one thread's share when the
+  // batch is split across threads (schedule.hpp's run_network); the token-MLP views are cut at the same samples.
+  block_saved rows(index_t r0, index_t n) const {
     block_saved r = *this;
     if constexpr (S::attention) {
-      r.qkv = qkv.slice(0, n);
-      r.o = o.slice(0, n);
-      r.lse = lse.slice(0, n);
-      if constexpr (S::gated) r.gs = gs.slice(0, n);
+      r.qkv = qkv.slice(r0, n);
+      r.o = o.slice(r0, n);
+      r.lse = lse.slice(r0, n);
+      if constexpr (S::gated) r.gs = gs.slice(r0, n);
     } else {
-      const index_t bd = n / S::L * S::D;
-      r.tok = {tok.u.slice(0, bd), tok.gu.slice(0, bd), tok.t.slice(0, bd), tok.rstd.slice(0, bd)};
+      const index_t b0 = r0 / S::L * S::D, bd = n / S::L * S::D;
+      r.tok = {tok.u.slice(b0, bd), tok.gu.slice(b0, bd), tok.t.slice(b0, bd), tok.rstd.slice(b0, bd)};
     }
-    r.h1 = h1.slice(0, n);
-    r.rstd1 = rstd1.slice(0, n);
-    r.gu = gu.slice(0, n);
-    r.h2 = h2.slice(0, n);
-    r.rstd2 = rstd2.slice(0, n);
+    r.h1 = h1.slice(r0, n);
+    r.rstd1 = rstd1.slice(r0, n);
+    r.gu = gu.slice(r0, n);
+    r.h2 = h2.slice(r0, n);
+    r.rstd2 = rstd2.slice(r0, n);
     return r;
   }
 };
@@ -135,23 +138,26 @@ struct block_scratch {
       tok.dr = a.template take<T, S::L>(bd);
     }
   }
-  block_scratch first(index_t n) const {
+  block_scratch first(index_t n) const { return rows(0, n); }
+  // Rows [r0, r0 + n) of whole samples, as block_saved::rows: each thread of a split batch has its own scratch rows.
+  block_scratch rows(index_t r0, index_t n) const {
     block_scratch r = *this;
-    r.t0 = t0.slice(0, n);
-    r.t1 = t1.slice(0, n);
-    r.t2 = t2.slice(0, n);
-    r.s = s.slice(0, n);
-    r.ds = ds.slice(0, n);
-    r.dgu = dgu.slice(0, n);
+    r.t0 = t0.slice(r0, n);
+    r.t1 = t1.slice(r0, n);
+    r.t2 = t2.slice(r0, n);
+    r.s = s.slice(r0, n);
+    r.ds = ds.slice(r0, n);
+    r.dgu = dgu.slice(r0, n);
     if constexpr (S::attention) {
-      r.dqkv = dqkv.slice(0, n);
+      r.dqkv = dqkv.slice(r0, n);
       if constexpr (S::gated) {
-        r.og = og.slice(0, n);
-        r.dgs = dgs.slice(0, n);
+        r.og = og.slice(r0, n);
+        r.dgs = dgs.slice(r0, n);
       }
     } else {
-      const index_t bd = n / S::L * S::D;
-      r.tok = {tok.s.slice(0, bd), tok.ds.slice(0, bd), tok.dgu.slice(0, bd), tok.m.slice(0, bd), tok.dr.slice(0, bd)};
+      const index_t b0 = r0 / S::L * S::D, bd = n / S::L * S::D;
+      r.tok = {tok.s.slice(b0, bd), tok.ds.slice(b0, bd), tok.dgu.slice(b0, bd), tok.m.slice(b0, bd),
+               tok.dr.slice(b0, bd)};
     }
     return r;
   }

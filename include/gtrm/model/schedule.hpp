@@ -4,6 +4,7 @@
 // With no gate at a site its op is the plain TRM's (h = z + u, z ← z̃), operation for operation.
 // Backward turns the gradients of the states after application k into those before it; dx accumulates.
 #pragma once
+#include <concepts>
 #include <cstddef>
 
 #include "../core/view.hpp"
@@ -12,21 +13,49 @@
 
 namespace gtrm::schedule {
 
-// The blocks of network `net` on app.h0; the output is app.out(net).
+// A backend that can run one share of a batch per thread in a single region (cpu::parallel_chunks).
+template <class Be>
+concept chunked_backend = requires(const Be& be, void (*f)(index_t, index_t)) {
+  { be.parallel_chunks(index_t{}, f) } -> std::same_as<bool>;
+};
+
+// The blocks of network `net` on rows [r0, r0 + n) of app.h0 (whole samples); the output is those rows of app.out(net).
 template <class M>
-void run_network(const M& m, typename M::workspace& ws, typename M::application& app, int net, index_t n) {
+void run_network_rows(const M& m, typename M::workspace& ws, typename M::application& app, int net, index_t r0,
+                      index_t n) {
   using T = typename M::scalar;
   constexpr int D = M::D;
   const T* p = m.params().data();
-  cview<T, D> in = app.h0.slice(0, n);
+  cview<T, D> in = app.h0.slice(r0, n);
   for (int l = 0; l < M::net_layers(net); ++l) {
     auto& blk = app.blocks[static_cast<std::size_t>(l)];
-    block_saved<T, typename M::shape> sv = blk.first(n);
-    auto sc = ws.sc.first(n);
+    block_saved<T, typename M::shape> sv = blk.rows(r0, n);
+    auto sc = ws.sc.rows(r0, n);
     block_forward<typename M::shape>(m.backend(), M::template block_views<const T>(p, l, net), in, sv, sc,
                                      m.cos_table(), m.sin_table());
     in = sv.h2;
   }
+}
+
+// The blocks of network `net` on app.h0 (n = B·L rows); the output is app.out(net).
+// A block's forward is row-local except attention and the token MLP, which mix the L rows of one sample only, so
+// on a backend with parallel_chunks (the CPU's) the batch is split into one share of whole samples per thread and
+// each thread runs every block of the network on its share, with single-threaded products: one parallel region per
+// network application instead of ~20 (one per op and per product), which is what lets two threads scale and a busy
+// neighbour cost only its share (issue #17). Every row goes through the same operations as on the per-op path;
+// only the products' row count and threading change, which can move their rounding only where the GEMM library
+// blocks the sum differently (tests/test_threads.cpp compares the two paths). Batch 1 (or one thread) keeps the
+// per-op path, whose products are threaded inside.
+template <class M>
+void run_network(const M& m, typename M::workspace& ws, typename M::application& app, int net, index_t n) {
+  if constexpr (chunked_backend<typename M::backend_type>) {
+    constexpr index_t L = M::L;
+    if (m.backend().parallel_chunks(n / L, [&](index_t b0, index_t b1) {
+          run_network_rows(m, ws, app, net, b0 * L, (b1 - b0) * L);
+        }))
+      return;
+  }
+  run_network_rows(m, ws, app, net, 0, n);
 }
 
 // Returns d h0 of the application (in ws.dnet[0] or [1]).

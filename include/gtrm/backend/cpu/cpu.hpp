@@ -5,9 +5,14 @@
 // Ops may call gemm from parallel_for bodies (per-head or per-sample products): Eigen and an OpenMP build of
 // OpenBLAS both run single-threaded inside a parallel region. A pthreads build of OpenBLAS would start its own
 // threads there, so inside a parallel region such a build is bypassed for Eigen.
+// Coarse-grained threading: parallel_chunks runs one share of a batch per thread in a single parallel region, and
+// the ops called inside it run single-threaded (parallel_for is serial inside a region, and so are the products),
+// so a model can pay one region per network application instead of one per op (model/schedule.hpp).
+// Threads on a shared machine (wait policy, thread cap): threads.hpp.
 #pragma once
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <string>
 #include <type_traits>
@@ -39,6 +44,10 @@ struct cpu {
 #endif
     (void)n;
   }
+  // Whether parallel_chunks splits (default) or declines, so that models run one region per op as before it
+  // existed: for measuring one against the other with the same program (gtrm: GTRM_BATCH_SPLIT=0).
+  static void set_batch_split(bool on) { batch_split_flag().store(on, std::memory_order_relaxed); }
+  static bool batch_split() { return batch_split_flag().load(std::memory_order_relaxed); }
   // Which library computes matrix products, for reports ("OpenBLAS 0.3.21 … (OpenMP)" or "Eigen 3.4.0").
   static std::string gemm_library() {
 #if defined(GTRM_CPU_OPENBLAS)
@@ -57,16 +66,41 @@ struct cpu {
 #endif
   }
 
+  // f(i) for i in [0, n), threaded; serial when called inside a parallel region (a parallel_chunks share, or a
+  // parallel_for body), where a nested region would only add a one-thread team's start-up (and its allocation).
   template <class F>
   void parallel_for(index_t n, F&& f) const {
 #if defined(_OPENMP)
-    if (n > 1) {
+    if (n > 1 && !omp_in_parallel()) {
 #pragma omp parallel for schedule(static)
       for (index_t i = 0; i < n; ++i) f(i);
       return;
     }
 #endif
     for (index_t i = 0; i < n; ++i) f(i);
+  }
+
+  // Splits [0, n) into one contiguous share per thread (min(n, threads()) shares, sizes differing by at most one)
+  // and runs f(begin, end) for each in one parallel region; the ops f calls run single-threaded. Returns false,
+  // without calling f, where that would be a single share (one thread, n < 2, already inside a region) or where
+  // products inside a region would be slow (a pthreads OpenBLAS): the caller then runs its per-op path.
+  template <class F>
+  bool parallel_chunks(index_t n, F&& f) const {
+#if defined(_OPENMP)
+    const index_t shares = std::min<index_t>(n, omp_get_max_threads());
+    if (shares < 2 || !batch_split() || omp_in_parallel() || !blas_single_threaded_in_region()) return false;
+#pragma omp parallel num_threads(static_cast<int>(shares))
+    {
+      const index_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+      const index_t begin = n * t / nt, end = n * (t + 1) / nt;
+      if (begin < end) f(begin, end);
+    }
+    return true;
+#else
+    (void)n;
+    (void)f;
+    return false;
+#endif
   }
 
   // Row-major: C (m x n) = alpha * op(A) * op(B) + beta * C, op(A) is m x k, op(B) is k x n.
@@ -90,6 +124,20 @@ struct cpu {
   }
 
  private:
+  static std::atomic<bool>& batch_split_flag() {
+    static std::atomic<bool> on{true};
+    return on;
+  }
+  // Whether gemm inside a parallel region runs at full single-thread speed: Eigen and an OpenMP OpenBLAS do; a
+  // pthreads OpenBLAS is bypassed there for Eigen's slower lazy product.
+  static bool blas_single_threaded_in_region() {
+#if defined(GTRM_CPU_OPENBLAS) && defined(_OPENMP)
+    static const bool openmp_build = openblas_get_parallel() == 2;
+    return openmp_build;
+#else
+    return true;
+#endif
+  }
 #if defined(GTRM_CPU_OPENBLAS)
   // OpenBLAS is used outside parallel regions always, inside them only when it is an OpenMP build.
   static bool blas_here() {
