@@ -2,8 +2,9 @@
 // and accumulate in fp32 (policy/precision.hpp). Storage, transfers and row loops are cpu's.
 //
 // Two bodies, one contract (every product of two bf16 values is exact in fp32, so they differ by summation order only):
-// - oneDNN (GTRM_CPU_ONEDNN, backend/cpu/onednn.hpp): bf16 matmul on AMX, AVX512-BF16 or oneDNN's fallback, chosen at
-//   run time; prepacked weights under a frozen_weights guard (inference).
+// - oneDNN (GTRM_CPU_ONEDNN, backend/cpu/onednn.hpp): bf16 matmul on AMX, AVX512-BF16 or oneDNN's AVX-512 fallback,
+//   chosen at run time; prepacked weights under a frozen_weights guard (inference). On a CPU where oneDNN has no bf16
+//   matmul at all (2.6: without AVX-512) each shape falls back to the emulation.
 // - the exact emulation (no oneDNN, or cpu_bf16_emulated): rounds copies of op(A) and op(B) to bf16 and multiplies
 //   them in fp32 with cpu::gemm; runs on any CPU. tests/test_cpu_bf16.cpp checks that the two agree.
 // Scratch is per thread (ops call gemm inside parallel_for) and grows only on first use.
@@ -66,12 +67,10 @@ struct cpu_bf16 : cpu {
   void gemm(trans ta, trans tb, index_t m, index_t n, index_t k, T alpha, const T* a, index_t lda,
             const T* b, index_t ldb, T beta, T* c, index_t ldc) const {
     if constexpr (std::is_same_v<T, float>) {
-      if (m > 0 && n > 0 && k > 0) {
-        onednn::bf16_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        return;
-      }
+      if (m > 0 && n > 0 && k > 0 && onednn::bf16_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
     }
-    cpu_bf16_emulated{}.gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);  // k == 0, or not float
+    // k == 0, not float, or a CPU where oneDNN has no bf16 matmul (oneDNN 2.6 wants AVX-512)
+    cpu_bf16_emulated{}.gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
   }
 };
 #else

@@ -103,8 +103,10 @@ struct key_hash {
   }
 };
 
-// One cached matmul: the primitive, memory objects whose data handles are set per call, and its scratchpad.
+// One cached matmul (or, where this oneDNN has no bf16 matmul for the CPU, e.g. 2.6 without AVX-512, its absence:
+// supported = false, and the caller emulates): the primitive, memory objects whose data handles are set per call, and its scratchpad.
 struct entry {
+  bool supported = false;
   dnnl::matmul prim;
   dnnl::memory::desc weights_desc;  // the layout it wants its weights in (packed when key.packed)
   dnnl::memory src, weights, dst, scratch;
@@ -131,8 +133,14 @@ inline std::unique_ptr<entry> make_entry(const key& q) {
     po.append_sum(q.beta);
     attr.set_post_ops(po);
   }
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src_md, wei_md, dst_md), attr, eng);
   auto e = std::make_unique<entry>();
+  dnnl::matmul::primitive_desc pd;
+  try {
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, wei_md, dst_md), attr, eng);
+  } catch (const dnnl::error&) {
+    return e;  // no implementation on this CPU
+  }
+  e->supported = true;
   e->prim = dnnl::matmul(pd);
   e->weights_desc = pd.weights_desc();
   e->src = dnnl::memory(src_md, eng, DNNL_MEMORY_NONE);
@@ -186,7 +194,8 @@ class frozen_weights {
 // The implementation oneDNN chose for the latest primitive this thread created ("brg:avx512_core_bf16", ...).
 inline const std::string& last_implementation() { return detail::state().last_impl; }
 
-inline void bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float alpha, const float* a, index_t lda,
+// false where oneDNN has no bf16 matmul on this CPU (nothing computed: the caller falls back to the emulation).
+inline bool bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float alpha, const float* a, index_t lda,
                       const float* b, index_t ldb, float beta, float* c, index_t ldc) {
   auto& s = detail::state();
   const auto& fr = detail::frozen();
@@ -196,10 +205,12 @@ inline void bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float
   if (it == s.cache.end()) {
     it = s.cache.emplace(q, detail::make_entry(q)).first;
     const char* impl = nullptr;
-    dnnl_primitive_desc_query(it->second->prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
-    s.last_impl = impl ? impl : "?";
+    if (it->second->supported)
+      dnnl_primitive_desc_query(it->second->prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
+    s.last_impl = impl ? impl : "none (no bf16 matmul on this CPU: emulated)";
   }
   detail::entry& e = *it->second;
+  if (!e.supported) return false;
   // A as stored: (m, k) or, transposed, (k, m); likewise B
   const index_t ar = ta == trans::no ? m : k, ac = ta == trans::no ? k : m;
   const index_t br = tb == trans::no ? k : n, bc = tb == trans::no ? n : k;
@@ -212,7 +223,7 @@ inline void bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float
     detail::to_bf16(b, br, bc, ldb, s.b16.data());
     e.weights.set_data_handle(s.b16.data());
     detail::execute(s, e, e.weights);
-    return;
+    return true;
   }
   if (e.packed_generation != fr.generation) {
     e.packed.clear();
@@ -229,6 +240,7 @@ inline void bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float
     w = e.packed.emplace(b, dst).first;
   }
   detail::execute(s, e, w->second);
+  return true;
 }
 
 }  // namespace gtrm::onednn
