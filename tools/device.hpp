@@ -1,7 +1,9 @@
-// --device: the backend a command runs on. cpu always; cuda in a build configured with -DGTRM_ENABLE_CUDA=ON
+// --device and --dtype: the backend a command runs on. cpu always; cuda in a build configured with -DGTRM_ENABLE_CUDA=ON
 // (GTRM_CLI_CUDA), for the presets tools/cuda_preset_impl.cuh compiles (GTRM_CLI_CUDA_PRESETS, tools/CMakeLists.txt),
 // and only where a CUDA device is present. The cpu and cuda paths are the same templates (train.hpp, eval.hpp,
 // solve.hpp, bench_timing.hpp) instantiated for the preset's model type on each backend.
+// --dtype bf16 on the cpu takes gtrm::cpu_bf16 (precision::bf16_mixed: oneDNN's bf16 matmul where configured), for the
+// presets of GTRM_CLI_BF16_PRESETS (tools/CMakeLists.txt; kept short so the program's compile time does not double).
 #pragma once
 #include <string>
 
@@ -18,6 +20,10 @@ struct device_paths {
   int (*bench)(const preset_entry&, const bench_request&) = nullptr;
 };
 
+// Generated from tools/presets.cmake (GTRM_CLI_BF16_PRESETS): the preset's cpu_bf16 paths, null when it has none.
+const device_paths* bf16_paths(const std::string& preset);
+std::string bf16_preset_names();
+
 #if defined(GTRM_CLI_CUDA)
 // Generated from tools/presets.cmake (GTRM_CLI_CUDA_PRESETS): the preset's cuda paths, null when it has none.
 const device_paths* cuda_paths(const std::string& preset);
@@ -25,7 +31,16 @@ std::string cuda_preset_names();
 int cuda_device_count();  // tools/cuda_device.cu: devices visible to this process, 0 without a device or driver
 #endif
 
-inline device_paths select_device(const preset_entry& p, const std::string& device) {
+inline device_paths select_device(const preset_entry& p, const std::string& device, const std::string& dtype = "fp32") {
+  if (dtype != "fp32" && dtype != "bf16") throw cli_error("--dtype " + dtype + ": unknown (fp32 or bf16)");
+  if (dtype == "bf16") {
+    if (device != "cpu") throw cli_error("--dtype bf16: on the cpu only in this gtrm (--device cpu)");
+    const device_paths* d = bf16_paths(p.name);
+    if (!d)
+      throw cli_error("--dtype bf16: preset " + p.name + " is not compiled for bf16 in this gtrm (bf16 presets: " +
+                      bf16_preset_names() + "; configure with -DGTRM_CLI_BF16_PRESETS=... to add it)");
+    return *d;
+  }
   if (device == "cpu") return {p.train, p.eval, p.solve, p.bench};
   if (device != "cuda") throw cli_error("--device " + device + ": unknown device (cpu or cuda)");
 #if defined(GTRM_CLI_CUDA)
