@@ -157,3 +157,9 @@ TEST_CASE("no allocation: HRM with the Q-continue target (extra pass), training 
   check_steps_do_not_allocate<hrm<small_dims, small_cycles, 1, mixer::attention<pos::rope>, halt::q_head_continue, cpu>>(
       train::optimizer_kind::adam_atan2);
 }
+
+// bf16 (cpu_bf16: oneDNN's primitives are created and cached in the warm-up step, their memory objects reused)
+TEST_CASE("no allocation: TRM with attention in bf16 (cpu_bf16), training and inference steps") {
+  check_steps_do_not_allocate<trm<small_dims, small_cycles, mixer::attention<pos::rope>, gate::none, halt::q_head, cpu_bf16>>(
+      train::optimizer_kind::adam_atan2);
+}
