@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "../../concepts.hpp"
 #include "../../core/bf16.hpp"
 #include "../../core/types.hpp"
 
@@ -84,7 +85,7 @@ inline void to_bf16(const float* x, index_t rows, index_t cols, index_t ld, std:
 }
 
 struct key {
-  index_t m, n, k, ldc;
+  index_t m, n, k, ldc, ldb_packed;  // ldb_packed: a frozen weight's ldb (its packed copy is read with it), else 0
   int ta, tb, packed;
   float alpha, beta;
   bool operator==(const key&) const = default;
@@ -96,7 +97,7 @@ struct key_hash {
     std::uint32_t fa, fb;
     std::memcpy(&fa, &q.alpha, 4);
     std::memcpy(&fb, &q.beta, 4);
-    for (std::uint64_t v : {std::uint64_t(q.m), std::uint64_t(q.n), std::uint64_t(q.k), std::uint64_t(q.ldc),
+    for (std::uint64_t v : {std::uint64_t(q.m), std::uint64_t(q.n), std::uint64_t(q.k), std::uint64_t(q.ldc), std::uint64_t(q.ldb_packed),
                             std::uint64_t(q.ta * 4 + q.tb * 2 + q.packed), std::uint64_t(fa), std::uint64_t(fb)})
       mix(v);
     return h;
@@ -199,8 +200,9 @@ inline bool bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float
                       const float* b, index_t ldb, float beta, float* c, index_t ldc) {
   auto& s = detail::state();
   const auto& fr = detail::frozen();
-  const bool packed = b >= fr.begin && b < fr.end;
-  const detail::key q{m, n, k, ldc, ta == trans::yes, tb == trans::yes, packed, alpha, beta};
+  const auto at = reinterpret_cast<std::uintptr_t>(b);
+  const bool packed = at >= reinterpret_cast<std::uintptr_t>(fr.begin) && at < reinterpret_cast<std::uintptr_t>(fr.end);
+  const detail::key q{m, n, k, ldc, packed ? ldb : 0, ta == trans::yes, tb == trans::yes, packed, alpha, beta};
   auto it = s.cache.find(q);
   if (it == s.cache.end()) {
     it = s.cache.emplace(q, detail::make_entry(q)).first;
