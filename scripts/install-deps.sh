@@ -7,6 +7,7 @@ packages=(
   cmake ninja-build g++ clang libomp-dev
   libeigen3-dev          # CPU backend
   libopenblas-openmp-dev # CPU backend GEMMs (the OpenMP build of OpenBLAS)
+  libdnnl-dev            # CPU bf16 products (oneDNN: AMX / AVX512-BF16 dispatch)
   libxtensor-dev         # .npy datasets
   doctest-dev            # tests
   libbenchmark-dev       # benchmarks

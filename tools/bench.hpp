@@ -37,7 +37,8 @@ int run_bench(const preset_entry& p, const bench_request& rq) {
   const auto peak = bench::measure_fp32_peak(0.1, 3);
   ojson out{{"preset", p.name},
             {"device", "cpu"},
-            {"gemm", cpu::gemm_library()},
+            {"dtype", backend_precision_t<typename Model::backend_type>::name},
+            {"gemm", Model::backend_type::gemm_library()},
             {"threads", peak.threads},
             {"batch", B},
             {"steps", rq.steps},

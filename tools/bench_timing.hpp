@@ -22,7 +22,7 @@ struct bench_request {
   int batch = 8;
   int steps = 10;
   std::string device = "cpu";
-  std::string dtype = "fp32";  // fp32, or bf16 (precision::bf16_mixed; on cuda: gtrm::cuda_bf16)
+  std::string dtype = "fp32";  // fp32, or bf16 (precision::bf16_mixed: cpu_bf16 for GTRM_CLI_BF16_PRESETS, cuda_bf16 on cuda)
 };
 
 struct bench_timing {
@@ -58,6 +58,7 @@ bench_timing time_training_and_solve(const bench_request& rq) {
   for (int s = 0; s < rq.steps; ++s) tr.train_batch(batch);
   const double train_s = std::chrono::duration<double>(clock::now() - t0).count();
 
+  [[maybe_unused]] const auto frozen = freeze_weights(model);  // training is over: the solves see fixed weights
   batch_solver<Model> solver(model, 1);
   solve_options so;
   solver.solve(inputs.data(), nullptr, 1, so);  // warm

@@ -1,12 +1,17 @@
 # `gtrm verify-reference` passes on every golden file of a directory (GOLDEN: tests/data/golden, golden_lma or
 # tests/data/golden_variants; the optimizer file a_rope_optim is replayed too) and fails cleanly on bad input.
+# -DDTYPE=bf16: the same with --dtype bf16 (the TRM files, within the bf16 bounds).
 file(GLOB files ${GOLDEN}/*.safetensors)
 list(LENGTH files n)
 if(n EQUAL 0)
   message(FATAL_ERROR "no golden file in ${GOLDEN}")
 endif()
 foreach(f ${files})
-  execute_process(COMMAND ${GTRM} verify-reference ${f} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  set(dtype_args "")
+  if(DTYPE)
+    set(dtype_args --dtype ${DTYPE})
+  endif()
+  execute_process(COMMAND ${GTRM} verify-reference ${f} ${dtype_args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
   if(NOT rc EQUAL 0)
     message(FATAL_ERROR "verify-reference ${f} exited ${rc}:\n${out}\n${err}")
   endif()

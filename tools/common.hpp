@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <ctime>
@@ -27,6 +28,17 @@
 #endif
 
 namespace gtrm::cli {
+
+// While alive, the model's weights are frozen for the backend (cpu_bf16: packed once into oneDNN's layout and reused;
+// tools call it in eval/solve, never in training, whose weights change every step). Nothing on other backends.
+template <class Model>
+auto freeze_weights(const Model& m) {
+  using Be = typename Model::backend_type;
+  if constexpr (requires { typename Be::frozen_weights; })
+    return typename Be::frozen_weights(m.params().data(), static_cast<std::size_t>(m.params().size()));
+  else
+    return 0;
+}
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;

@@ -51,10 +51,16 @@ device_paths make_cuda_paths() {
   return {&run_train<Model>, &run_eval<Model>, &run_solve<Model>, &run_bench_cuda<Model>};
 }
 
-// bf16 on the GPU: bench only for now (train/eval/solve take no --dtype in this gtrm).
+// bf16 on the GPU: bench only for now; train/eval/solve there say so instead of running.
+template <class Request>
+int cuda_bf16_bench_only(const preset_entry&, const Request&) {
+  throw cli_error("--dtype bf16 --device cuda: only `gtrm bench` runs bf16 on the GPU in this gtrm "
+                  "(train, eval and solve there run --dtype fp32)");
+}
 template <class Model>
 device_paths make_cuda_bench_paths() {
-  return {nullptr, nullptr, nullptr, &run_bench_cuda<Model>};
+  return {&cuda_bf16_bench_only<train_request>, &cuda_bf16_bench_only<eval_request>,
+          &cuda_bf16_bench_only<solve_request>, &run_bench_cuda<Model>};
 }
 
 }  // namespace gtrm::cli

@@ -55,6 +55,7 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
                     " identifiers: it was trained on other data");
   Model m(rows);
   io::load_state_dict(m, f);
+  [[maybe_unused]] const auto frozen = freeze_weights(m);  // weights fixed from here: packed once (cpu_bf16)
 
   const auto t0 = clock::now();
   status_line status(rq.quiet);

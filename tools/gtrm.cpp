@@ -31,11 +31,11 @@
 
 namespace gtrm::tools {
 #ifdef GTRM_CLI_NO_VERIFY
-int run_verify_reference(const std::string&, double, double) {
+int run_verify_reference(const std::string&, double, double, const std::string&) {
   throw gtrm::cli::cli_error("verify-reference is not compiled into this gtrm (configured with -DGTRM_CLI_VERIFY=OFF)");
 }
 #else
-int run_verify_reference(const std::string& file, double tensor_tol, double grad_tol);
+int run_verify_reference(const std::string& file, double tensor_tol, double grad_tol, const std::string& dtype);
 #endif
 }  // namespace gtrm::tools
 
@@ -128,6 +128,11 @@ int main(int argc, char** argv) {
   constexpr const char* device_help = "cpu, or cuda (a CUDA build, on a machine with a GPU)";
   std::string train_device = "cpu", eval_device = "cpu", solve_device = "cpu";
   train->add_option("--device", train_device, device_help)->capture_default_str();
+  // the precision of the matrix products (tools/device.hpp); like --device, not part of a run's configuration
+  constexpr const char* dtype_help = "fp32, or bf16 (bf16 products, fp32 accumulation and master weights; cpu, some presets)";
+  std::string train_dtype = "fp32", eval_dtype = "fp32", solve_dtype = "fp32";
+  const auto dtypes = CLI::IsMember({"fp32", "bf16"});
+  train->add_option("--dtype", train_dtype, dtype_help)->capture_default_str()->check(dtypes);
 
   // ---- eval ----
   auto* eval = app.add_subcommand("eval", "Exact/token accuracy of a checkpoint on a dataset; ARC pass@K and submission.json");
@@ -152,6 +157,7 @@ int main(int argc, char** argv) {
   eval->add_flag("--json", er.json_out, "Print the result as JSON");
   eval->add_flag("--quiet,-q", er.quiet, "No progress output");
   eval->add_option("--device", eval_device, device_help)->capture_default_str();
+  eval->add_option("--dtype", eval_dtype, dtype_help)->capture_default_str()->check(dtypes);
 
   // ---- solve ----
   auto* solve = app.add_subcommand("solve", "Solve puzzles (arguments, --file or stdin) with a checkpoint; text, JSON or SVG");
@@ -181,6 +187,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(whole_number(0, 2'147'483'647));
   solve->add_option("--device", solve_device, device_help)->capture_default_str();
+  solve->add_option("--dtype", solve_dtype, dtype_help)->capture_default_str()->check(dtypes);
 
   // ---- info, plot, presets, verify-reference ----
   auto* info = app.add_subcommand("info", "Architecture, parameter count and provenance of a checkpoint");
@@ -201,9 +208,7 @@ int main(int argc, char** argv) {
   bench->add_option("--batch", br.batch, "Rows per training step")->capture_default_str()->check(whole_number(1, 65536));
   bench->add_option("--steps", br.steps, "Timed training steps (one ACT step each)")->capture_default_str()->check(whole_number(1, 1'000'000));
   bench->add_option("--device", br.device, device_help)->capture_default_str();
-  bench->add_option("--dtype", br.dtype, "fp32, or bf16 (products on bf16 operands, fp32 accumulation)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"fp32", "bf16"}));
+  bench->add_option("--dtype", br.dtype, dtype_help)->capture_default_str()->check(dtypes);
   bench->add_option("--threads", threads, "CPU threads (the same as gtrm --threads)")->check(whole_number(0, 1000000));
 
   auto* presets = app.add_subcommand("presets", "List the architectures compiled into this gtrm");
@@ -220,6 +225,10 @@ int main(int argc, char** argv) {
       ->check(real_number(0, 1e6));
   verify->add_option("--grad-tol", grad_tol, "relative tolerance for parameter gradients (norm)")->capture_default_str()
       ->check(real_number(0, 1e6));
+  std::string verify_dtype = "fp32";
+  verify->add_option("--dtype", verify_dtype,
+                     "fp32 (parity), or bf16: the TRM golden files on cpu_bf16, within bf16 bounds per tensor class")
+      ->capture_default_str()->check(dtypes);
 
   try {
     app.parse(argc, argv);
@@ -264,7 +273,7 @@ int main(int argc, char** argv) {
         if (opt->count() > 0) ta.flags[k] = hp_text[k];
       const auto rq = resolve_train(ta);
       const auto& p = find_preset(rq.preset);
-      return select_device(p, train_device).train(p, rq);
+      return select_device(p, train_device, train_dtype).train(p, rq);
     }
     if (*eval) {
       const auto ck = open_checkpoint(eval_ckpt);
@@ -280,12 +289,12 @@ int main(int argc, char** argv) {
           er.pass_ks.push_back(v);
         }
       }
-      return select_device(*ck.preset, eval_device).eval(*ck.preset, er);
+      return select_device(*ck.preset, eval_device, eval_dtype).eval(*ck.preset, er);
     }
     if (*solve) {
       const auto ck = open_checkpoint(solve_ckpt);
       sr.file = &ck.file;
-      return select_device(*ck.preset, solve_device).solve(*ck.preset, sr);
+      return select_device(*ck.preset, solve_device, solve_dtype).solve(*ck.preset, sr);
     }
     if (*bench) {
       const auto& p = find_preset(bench_preset);
@@ -294,7 +303,7 @@ int main(int argc, char** argv) {
     if (*info) return run_info(info_ckpt, info_json);
     if (*plot) return run_plot(plot_run, plot_out);
     if (*presets) return list_presets(presets_json);
-    if (*verify) return gtrm::tools::run_verify_reference(golden_file, tensor_tol, grad_tol);
+    if (*verify) return gtrm::tools::run_verify_reference(golden_file, tensor_tol, grad_tol, verify_dtype);
   } catch (const cli_error& e) {  // gtrm's own errors: each what() is already "<file or flag>: <what was expected>"
     return report_error(e.what());
   } catch (const gtrm::io::error& e) {

@@ -6,10 +6,12 @@
 #include <cstdio>
 #include <string>
 
+#include <gtrm/cpu.hpp>
 #include <gtrm/io/safetensors.hpp>
 #include <gtrm/io/state_dict.hpp>
 
 #include "common.hpp"
+#include "device.hpp"
 #include "registry.hpp"
 
 namespace gtrm::cli {
@@ -75,6 +77,8 @@ inline int run_info(const std::string& path_text, bool as_json) {
   for (const auto& [k, v] : meta)
     if (k != "config" && k != "gtrm_format" && k != "train.run_config") prov[k] = v;
   out["metadata"] = prov;
+  // what this gtrm computes products with, in each --dtype (the ISA oneDNN dispatches to for bf16)
+  out["products"] = {{"fp32", cpu::gemm_library()}, {"bf16", cpu_bf16::gemm_library()}, {"bf16_presets", bf16_preset_names()}};
   if (!get("train.run_config").empty()) {
     try {
       out["run_config"] = ojson::parse(get("train.run_config"));
@@ -112,6 +116,8 @@ inline int run_info(const std::string& path_text, bool as_json) {
     row("hyperparams", s);
   }
   if (!get(meta_version).empty()) row("gtrm", get(meta_version));
+  row("products", "fp32: " + cpu::gemm_library() + "; bf16: " + cpu_bf16::gemm_library() + " (--dtype bf16 presets: " +
+                      bf16_preset_names() + ")");
   return 0;
 }
 

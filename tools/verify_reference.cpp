@@ -71,7 +71,7 @@ int print_report(const io::reference_report& rep) {
   int failed = 0;
   for (const auto& r : rep.rows) {
     std::printf("%-62s %12.3e %12.3e %10s %s\n", r.name.c_str(), r.max_abs, r.norm_rel,
-                r.exact ? "exact" : std::to_string(r.tolerance).substr(0, 7).c_str(), r.pass ? "ok" : "FAIL");
+                r.exact && r.tolerance == 0 ? "exact" : std::to_string(r.tolerance).substr(0, 7).c_str(), r.pass ? "ok" : "FAIL");
     failed += !r.pass;
   }
   std::string worst;  // the parts this kind of file has
@@ -126,7 +126,9 @@ int verify_lma_module(const io::safetensors_reader& f, const std::string& file, 
 
 }  // namespace
 
-int verify_reference(const std::string& file, double tensor_tol, double grad_tol) {
+int verify_reference(const std::string& file, double tensor_tol, double grad_tol, const std::string& dtype) {
+  const bool bf16 = dtype == "bf16";
+  if (!bf16 && dtype != "fp32") throw io::error("--dtype " + dtype + ": unknown (fp32 or bf16)");
   io::safetensors_reader f(file);
   const auto cfg_text = f.meta("config");
   if (!cfg_text) throw io::error(file + " has no `config` metadata: it is not a golden file of the reference");
@@ -137,12 +139,17 @@ int verify_reference(const std::string& file, double tensor_tol, double grad_tol
     throw io::error(file + ": its `config` metadata is not valid JSON");
   }
   if (!cfg.is_object()) throw io::error(file + ": its `config` metadata is not a JSON object");
-  if (cfg.contains("kind") && f.contains("enc/x")) return verify_lma_module(f, file, cfg, tensor_tol, grad_tol);
+  if (cfg.contains("kind") && f.contains("enc/x")) {
+    if (bf16) throw io::error(file + ": an LMA module file; --dtype bf16 checks the TRM golden files (tests/data/golden)");
+    return verify_lma_module(f, file, cfg, tensor_tol, grad_tol);
+  }
   const json described = describe_golden(f, cfg);
 
   std::vector<golden_candidate> all;
-  for (auto family : {&golden_trm_candidates, &golden_hrm_candidates, &golden_gate_candidates, &golden_recurrent_candidates})
-    for (auto& c : family()) all.push_back(std::move(c));
+  if (bf16) all = golden_trm_bf16_candidates();  // kept to one family: each bf16 model is compiled again
+  else
+    for (auto family : {&golden_trm_candidates, &golden_hrm_candidates, &golden_gate_candidates, &golden_recurrent_candidates})
+      for (auto& c : family()) all.push_back(std::move(c));
 
   const golden_candidate* closest = nullptr;
   std::vector<std::string> closest_diff;
@@ -155,6 +162,16 @@ int verify_reference(const std::string& file, double tensor_tol, double grad_tol
                   described["context_gate"].get<std::string>().c_str(), described["attention_gate"].get<std::string>().c_str(),
                   described["recurrence_gate"].get<std::string>().c_str(), described["halt_rule"].get<std::string>().c_str(),
                   described["grad_rule"].get<std::string>().c_str());
+      if (bf16) {
+        std::printf("precision bf16 (%s); bounds per tensor class, include/gtrm/io/reference_bf16.hpp\n",
+                    cpu_bf16::gemm_library().c_str());
+        io::reference_report rep = c.check(f, {1e30, 1e30, 1e30});
+        io::bf16_tolerances bt;  // the mlp_t file is the sensitive one (tests/test_golden_bf16.cpp)
+        if (c.mlp_t_floor) bt = {.tensor = 0.12, .q = 0.4, .loss = 4e-2, .gradient = 0.2, .decisions = 0.25, .samples = 1};
+        const char* ids = io::is_optimizer_reference(f) ? "iter1/batch/puzzle_identifiers" : "batch/puzzle_identifiers";
+        io::apply_bf16_tolerances(rep, bt, f.info(ids).shape.at(0), c.max_act_steps);
+        return print_report(rep);
+      }
       io::reference_tolerances tol{.tensor = tensor_tol, .loss = 1e-5, .gradient = grad_tol};
       // The mlp_t file's own fp32 floor is 1.56e-5 (see tests/test_golden_parity.cpp): default 5e-5 there.
       if (c.mlp_t_floor && tensor_tol == 1e-5) tol.tensor = 5e-5;
@@ -172,14 +189,16 @@ int verify_reference(const std::string& file, double tensor_tol, double grad_tol
   for (const char* k : {"arch", "H_layers", "mixer", "pos_encodings", "context_gate", "attention_gate", "recurrence_gate",
                         "halt_rule", "grad_rule"})
     summary += (summary.empty() ? "" : ", ") + std::string(k) + " " + described[k].dump();
+  if (bf16) throw io::error(file + ": --dtype bf16 checks the TRM golden files (tests/data/golden) only; no bf16 golden "
+                            "preset has this model (" + summary + "). Compiled in bf16: " + names);
   throw io::error(file + ": no compiled golden preset has its model (" + summary + "). Closest: " +
                   (closest ? closest->name : "(none)") + ", which differs in " + what + ". Compiled: " + names +
                   ". Add a preset with these values to include/gtrm/presets.hpp and list it in the family's "
                   "tools/verify_golden_*.cpp");
 }
 
-int run_verify_reference(const std::string& file, double tensor_tol, double grad_tol) {
-  return verify_reference(file, tensor_tol, grad_tol);
+int run_verify_reference(const std::string& file, double tensor_tol, double grad_tol, const std::string& dtype) {
+  return verify_reference(file, tensor_tol, grad_tol, dtype);
 }
 
 }  // namespace gtrm::tools

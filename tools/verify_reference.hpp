@@ -10,6 +10,7 @@
 #pragma once
 #include <gtrm/cpu.hpp>
 #include <gtrm/io/lma_reference_check.hpp>
+#include <gtrm/io/reference_bf16.hpp>
 #include <gtrm/io/reference_check.hpp>
 #include <gtrm/presets.hpp>
 
@@ -25,6 +26,7 @@ struct golden_candidate {
   std::string config_json;     // io::model_config_json of its type
   bool mlp_t_floor;            // the mlp_t file's documented tensor floor (5e-5 by default instead of 1e-5)
   io::reference_report (*check)(const io::safetensors_reader&, const io::reference_tolerances&);
+  int max_act_steps = 16;      // the model's halt_max_steps (bf16: judging the halting counters)
 };
 
 template <class Model>
@@ -35,7 +37,7 @@ io::reference_report check_golden(const io::safetensors_reader& f, const io::ref
 
 template <class Model>
 golden_candidate golden_entry(const char* name) {
-  return {name, io::model_config_json<Model>(), !Model::attention, &check_golden<Model>};
+  return {name, io::model_config_json<Model>(), !Model::attention, &check_golden<Model>, Model::cycles_v.max_act_steps};
 }
 
 // The families, each defined in its own translation unit.
@@ -44,8 +46,13 @@ std::vector<golden_candidate> golden_hrm_candidates();       // verify_golden_hr
 std::vector<golden_candidate> golden_gate_candidates();      // verify_golden_gates.cpp: g1, g1c, g2h, g2e
 std::vector<golden_candidate> golden_recurrent_candidates(); // verify_golden_recurrent.cpp: g3, g3r, g4
 std::vector<io::lma_golden_candidate> golden_lma_candidates(); // verify_golden_lma.cpp: the golden_lma modules
+// --dtype bf16: the TRM family on gtrm::cpu_bf16 (verify_golden_trm_bf16.cpp), judged by io::apply_bf16_tolerances
+std::vector<golden_candidate> golden_trm_bf16_candidates();
 
-int verify_reference(const std::string& file, double tensor_tol, double grad_tol);
-int run_verify_reference(const std::string& file, double tensor_tol, double grad_tol);  // gtrm.cpp calls it
+// dtype: "fp32" (the parity check, tensor_tol/grad_tol) or "bf16" (the TRM golden files in precision::bf16_mixed,
+// each quantity within its class's bf16 bound, include/gtrm/io/reference_bf16.hpp)
+int verify_reference(const std::string& file, double tensor_tol, double grad_tol, const std::string& dtype = "fp32");
+int run_verify_reference(const std::string& file, double tensor_tol, double grad_tol,
+                         const std::string& dtype = "fp32");  // gtrm.cpp calls it
 
 }  // namespace gtrm::tools

@@ -6,6 +6,10 @@
                 0.5·BCE loss, backward (loss / batch, as pretrain.py divides by the global batch); no optimizer
 --what fwd      one ACT step forward under no_grad (inference)
 --mode eager | compile   (torch.compile, inductor, dynamic=False: one graph per batch size)
+--dtype fp32 | bf16      bf16: the step under torch.autocast("cpu", bfloat16), which runs the products (linear layers,
+                         attention) on bf16 operands with fp32 master weights, as the reference's
+                         forward_dtype=bfloat16 does (its norms are computed in fp32 there too); an approximation of the
+                         reference's casts (it also stores the carries in bf16), equal in what costs: the products
 
 Output keys: example_act_steps_per_s, step_s (median), step_s_min, iters, compile_s (first call),
 step_cpu_s_min / step_cpu_s_median (CPU time of the calling thread: with --threads 1 every op runs on it,
@@ -47,6 +51,7 @@ def main() -> None:
     ap.add_argument("--what", choices=["train", "fwd"], default="train")
     ap.add_argument("--mode", choices=["eager", "compile"], default="eager")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--dtype", choices=["fp32", "bf16"], default="fp32")
     ap.add_argument("--min-time", type=float, default=3.0, help="seconds of timed steps (at least --min-iters)")
     ap.add_argument("--min-iters", type=int, default=3)
     ap.add_argument("--warmup", type=int, default=2)
@@ -63,12 +68,16 @@ def main() -> None:
     pids = torch.zeros(B, dtype=torch.long)
     z_h, z_l = model.initial_carry(B)
 
+    bf16 = args.dtype == "bf16"
+
     def train_fwd(z_h, z_l):
-        z_h, z_l, logits, q = model(z_h, z_l, inputs, pids)
-        return z_h, z_l, act_loss(logits, q, labels) / B
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            z_h, z_l, logits, q = model(z_h, z_l, inputs, pids)
+        return z_h, z_l, act_loss(logits.float(), q.float(), labels) / B
 
     def infer(z_h, z_l):
-        z_h, z_l, logits, q = model(z_h, z_l, inputs, pids)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            z_h, z_l, logits, q = model(z_h, z_l, inputs, pids)
         return z_h, z_l, logits, q
 
     if args.mode == "compile":
@@ -103,7 +112,7 @@ def main() -> None:
     med = statistics.median(times)
     params = sum(p.numel() for n, p in model.named_parameters() if n != "puzzle_emb")
     print(json.dumps({
-        "impl": f"torch-{args.mode}", "config": args.config, "batch": B, "what": args.what,
+        "impl": f"torch-{args.mode}", "dtype": args.dtype, "config": args.config, "batch": B, "what": args.what,
         "example_act_steps_per_s": B / med, "step_s": med, "step_s_min": min(times), "iters": len(times),
         "step_cpu_s_min": min(cpu_times), "step_cpu_s_median": statistics.median(cpu_times),
         "compile_s": compile_s, "rss_mb_per_example": (maxrss_bytes() - rss0) / B / 1e6,

@@ -1,0 +1,248 @@
+// oneDNN's bf16 matmul for gtrm::cpu_bf16 (backend/cpu/cpu_bf16.hpp), compiled where gtrm was configured with oneDNN
+// (GTRM_CPU_ONEDNN, CMake option GTRM_ONEDNN).
+//
+//   bf16_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+//     C (m x n, f32, ld ldc) = alpha * bf16(op(A)) (m x k) * bf16(op(B)) (k x n) + beta * C, f32 accumulation
+//
+// Why oneDNN: it dispatches at run time to AMX tiles, AVX512-BF16 dot products or its own AVX-512/AVX2 fallback, so
+// the same binary is fast on a bf16 CPU and still correct on any other. Every product of two bf16 values is exact in
+// f32, so the result differs from the emulation's (cpu_bf16 without oneDNN) only by summation order.
+//
+// Operands are converted to bf16 in their stored layout (contiguous copies); a transpose is a memory descriptor with
+// swapped strides, never a copy. alpha is the primitive's output scale, beta a sum post-op.
+// Primitive creation costs milliseconds, so primitives live in a per-thread cache keyed by (m, n, k, ta, tb, ldc,
+// alpha, beta): created in the first step, reused after; with their memory objects and a user scratchpad, so a
+// warm call allocates nothing of gtrm's. Per thread because ops call gemm inside parallel_for bodies.
+//
+// Frozen weights (inference): while a frozen_weights guard names the model's flat parameter buffer, a B operand inside
+// it is taken as a weight that cannot change: converted and reordered once into the layout the primitive prefers
+// (weights format_tag::any) and reused by every later call. The guard's end (or a new guard) drops those copies, so
+// training, whose weights change every step, never sees a stale one: it does not set a guard.
+#pragma once
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "../../concepts.hpp"
+#include "../../core/bf16.hpp"
+#include "../../core/types.hpp"
+
+namespace gtrm::onednn {
+
+// The instruction set oneDNN dispatches to on this CPU ("avx512_core_amx", "avx512_core_bf16", ...).
+inline std::string cpu_isa() {
+  switch (dnnl::get_effective_cpu_isa()) {
+    case dnnl::cpu_isa::sse41: return "sse41";
+    case dnnl::cpu_isa::avx: return "avx";
+    case dnnl::cpu_isa::avx2: return "avx2";
+    case dnnl::cpu_isa::avx2_vnni: return "avx2_vnni";
+    case dnnl::cpu_isa::avx512_mic: return "avx512_mic";
+    case dnnl::cpu_isa::avx512_mic_4ops: return "avx512_mic_4ops";
+    case dnnl::cpu_isa::avx512_core: return "avx512_core (no bf16 units: oneDNN's fallback)";
+    case dnnl::cpu_isa::avx512_core_vnni: return "avx512_core_vnni (no bf16 units: oneDNN's fallback)";
+    case dnnl::cpu_isa::avx512_core_bf16: return "avx512_core_bf16";
+    case dnnl::cpu_isa::avx512_core_amx: return "avx512_core_amx";
+    default: return "generic";
+  }
+}
+
+inline std::string version() {
+  const dnnl_version_t* v = dnnl_version();
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+
+namespace detail {
+
+inline const dnnl::engine& engine() {
+  static const dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+// The frozen weight range (see the header comment) and its generation: a new guard bumps it, which tells every
+// thread's cache that its packed weights are stale.
+struct frozen_range {
+  const float* begin = nullptr;
+  const float* end = nullptr;
+  std::uint64_t generation = 0;
+};
+inline frozen_range& frozen() {
+  static frozen_range r;
+  return r;
+}
+
+// op(X) stored as `rows` rows of `cols` values, `ld` apart, into a contiguous bf16 copy.
+inline void to_bf16(const float* x, index_t rows, index_t cols, index_t ld, std::uint16_t* out) {
+  for (index_t i = 0; i < rows; ++i) {
+    const float* r = x + i * ld;
+    std::uint16_t* o = out + i * cols;
+    for (index_t j = 0; j < cols; ++j) o[j] = to_bf16_bits(r[j]);
+  }
+}
+
+struct key {
+  index_t m, n, k, ldc, ldb_packed;  // ldb_packed: a frozen weight's ldb (its packed copy is read with it), else 0
+  int ta, tb, packed;
+  float alpha, beta;
+  bool operator==(const key&) const = default;
+};
+struct key_hash {
+  std::size_t operator()(const key& q) const {
+    std::size_t h = 0;
+    auto mix = [&](std::uint64_t v) { h ^= std::hash<std::uint64_t>{}(v) + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };
+    std::uint32_t fa, fb;
+    std::memcpy(&fa, &q.alpha, 4);
+    std::memcpy(&fb, &q.beta, 4);
+    for (std::uint64_t v : {std::uint64_t(q.m), std::uint64_t(q.n), std::uint64_t(q.k), std::uint64_t(q.ldc), std::uint64_t(q.ldb_packed),
+                            std::uint64_t(q.ta * 4 + q.tb * 2 + q.packed), std::uint64_t(fa), std::uint64_t(fb)})
+      mix(v);
+    return h;
+  }
+};
+
+// One cached matmul (or, where this oneDNN has no bf16 matmul for the CPU, e.g. 2.6 without AVX-512, its absence:
+// supported = false, and the caller emulates): the primitive, memory objects whose data handles are set per call, and its scratchpad.
+struct entry {
+  bool supported = false;
+  dnnl::matmul prim;
+  dnnl::memory::desc weights_desc;  // the layout it wants its weights in (packed when key.packed)
+  dnnl::memory src, weights, dst, scratch;
+  std::vector<std::uint8_t> scratch_bytes;
+  std::unordered_map<const float*, dnnl::memory> packed;  // frozen weights in weights_desc, by source address
+  std::uint64_t packed_generation = 0;
+};
+
+using md = dnnl::memory::desc;
+using dims = dnnl::memory::dims;
+using dt = dnnl::memory::data_type;
+
+inline std::unique_ptr<entry> make_entry(const key& q) {
+  const auto& eng = engine();
+  const md src_md({q.m, q.k}, dt::bf16, q.ta ? dims{1, q.m} : dims{q.k, 1});
+  const md wei_plain({q.k, q.n}, dt::bf16, q.tb ? dims{1, q.k} : dims{q.n, 1});
+  const md wei_md = q.packed ? md({q.k, q.n}, dt::bf16, dnnl::memory::format_tag::any) : wei_plain;
+  const md dst_md({q.m, q.n}, dt::f32, dims{q.ldc, 1});
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (q.alpha != 1.f) attr.set_output_scales(0, {q.alpha});
+  if (q.beta != 0.f) {
+    dnnl::post_ops po;
+    po.append_sum(q.beta);
+    attr.set_post_ops(po);
+  }
+  auto e = std::make_unique<entry>();
+  dnnl::matmul::primitive_desc pd;
+  try {
+    pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src_md, wei_md, dst_md), attr, eng);
+  } catch (const dnnl::error&) {
+    return e;  // no implementation on this CPU
+  }
+  e->supported = true;
+  e->prim = dnnl::matmul(pd);
+  e->weights_desc = pd.weights_desc();
+  e->src = dnnl::memory(src_md, eng, DNNL_MEMORY_NONE);
+  e->weights = dnnl::memory(wei_plain, eng, DNNL_MEMORY_NONE);
+  e->dst = dnnl::memory(dst_md, eng, DNNL_MEMORY_NONE);
+  e->scratch_bytes.resize(pd.scratchpad_desc().get_size() + 1);
+  e->scratch = dnnl::memory(pd.scratchpad_desc(), eng, e->scratch_bytes.data());
+  return e;
+}
+
+struct thread_state {
+  dnnl::stream stream{engine()};
+  std::unordered_map<key, std::unique_ptr<entry>, key_hash> cache;
+  std::vector<std::uint16_t> a16, b16;  // grow only
+  std::string last_impl;                // the implementation of the latest primitive created here (for reports)
+};
+inline thread_state& state() {
+  thread_local thread_state s;
+  return s;
+}
+
+inline void execute(thread_state& s, entry& e, const dnnl::memory& weights) {
+  const dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, e.src.get()},
+                                  {DNNL_ARG_WEIGHTS, weights.get()},
+                                  {DNNL_ARG_DST, e.dst.get()},
+                                  {DNNL_ARG_SCRATCHPAD, e.scratch.get()}};
+  dnnl::error::wrap_c_api(dnnl_primitive_execute(e.prim.get(), s.stream.get(), 4, args), "oneDNN matmul");
+  s.stream.wait();
+}
+
+}  // namespace detail
+
+// RAII: while alive, B operands inside [params, params + n) are frozen weights (see the header comment).
+class frozen_weights {
+ public:
+  frozen_weights(const float* params, std::size_t n) {
+    auto& f = detail::frozen();
+    f.begin = params;
+    f.end = params + n;
+    ++f.generation;
+  }
+  ~frozen_weights() {
+    auto& f = detail::frozen();
+    f.begin = f.end = nullptr;
+    ++f.generation;
+  }
+  frozen_weights(const frozen_weights&) = delete;
+  frozen_weights& operator=(const frozen_weights&) = delete;
+};
+
+// The implementation oneDNN chose for the latest primitive this thread created ("brg:avx512_core_bf16", ...).
+inline const std::string& last_implementation() { return detail::state().last_impl; }
+
+// false where oneDNN has no bf16 matmul on this CPU (nothing computed: the caller falls back to the emulation).
+inline bool bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float alpha, const float* a, index_t lda,
+                      const float* b, index_t ldb, float beta, float* c, index_t ldc) {
+  auto& s = detail::state();
+  const auto& fr = detail::frozen();
+  const auto at = reinterpret_cast<std::uintptr_t>(b);
+  const bool packed = at >= reinterpret_cast<std::uintptr_t>(fr.begin) && at < reinterpret_cast<std::uintptr_t>(fr.end);
+  const detail::key q{m, n, k, ldc, packed ? ldb : 0, ta == trans::yes, tb == trans::yes, packed, alpha, beta};
+  auto it = s.cache.find(q);
+  if (it == s.cache.end()) {
+    it = s.cache.emplace(q, detail::make_entry(q)).first;
+    const char* impl = nullptr;
+    if (it->second->supported)
+      dnnl_primitive_desc_query(it->second->prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
+    s.last_impl = impl ? impl : "none (no bf16 matmul on this CPU: emulated)";
+  }
+  detail::entry& e = *it->second;
+  if (!e.supported) return false;
+  // A as stored: (m, k) or, transposed, (k, m); likewise B
+  const index_t ar = ta == trans::no ? m : k, ac = ta == trans::no ? k : m;
+  const index_t br = tb == trans::no ? k : n, bc = tb == trans::no ? n : k;
+  if (s.a16.size() < static_cast<std::size_t>(ar * ac)) s.a16.resize(static_cast<std::size_t>(ar * ac));
+  detail::to_bf16(a, ar, ac, lda, s.a16.data());
+  e.src.set_data_handle(s.a16.data());
+  e.dst.set_data_handle(c);
+  if (!packed) {
+    if (s.b16.size() < static_cast<std::size_t>(br * bc)) s.b16.resize(static_cast<std::size_t>(br * bc));
+    detail::to_bf16(b, br, bc, ldb, s.b16.data());
+    e.weights.set_data_handle(s.b16.data());
+    detail::execute(s, e, e.weights);
+    return true;
+  }
+  if (e.packed_generation != fr.generation) {
+    e.packed.clear();
+    e.packed_generation = fr.generation;
+  }
+  auto w = e.packed.find(b);
+  if (w == e.packed.end()) {  // first use of this weight under this guard: convert, reorder into the packed layout
+    std::vector<std::uint16_t> plain(static_cast<std::size_t>(br * bc));
+    detail::to_bf16(b, br, bc, ldb, plain.data());
+    e.weights.set_data_handle(plain.data());
+    dnnl::memory dst(e.weights_desc, detail::engine());
+    dnnl::reorder(e.weights, dst).execute(s.stream, e.weights, dst);
+    s.stream.wait();
+    w = e.packed.emplace(b, dst).first;
+  }
+  detail::execute(s, e, w->second);
+  return true;
+}
+
+}  // namespace gtrm::onednn
