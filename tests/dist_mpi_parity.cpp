@@ -5,10 +5,9 @@
 // shadow, the puzzle table and both Adam moments, within 1e-5; every rank holds the same bits as rank 0; the
 // per-step losses agree; and evaluation split over the ranks gives the single process's metrics. Rank 1 starts from
 // other weights, so the initial broadcast is exercised. Prints the largest differences measured.
-#include <mpi.h>
 #include <unistd.h>
 
-#include <gtrm/backend/mpi/comm.hpp>
+#include <gtrm/backend/mpi/comm.hpp>  // <mpi.h>, C API
 #include <gtrm/cpu.hpp>
 #include <gtrm/data/dataset.hpp>
 #include <gtrm/data/loader.hpp>

@@ -7,14 +7,19 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include <gtrm/backend/cpu/cpu.hpp>
+#ifdef GTRM_HAS_MPI
+#include <gtrm/backend/mpi/comm.hpp>
+#endif
 
 #include "common.hpp"
 #include "bench.hpp"
 #include "data.hpp"
 #include "device.hpp"
+#include "dist.hpp"
 #include "eval.hpp"
 #include "info.hpp"
 #include "plot.hpp"
@@ -141,10 +146,11 @@ int main(int argc, char** argv) {
   solve->add_option("--device", solve_device, device_help)->capture_default_str();
 
   // ---- info, plot, presets, verify-reference ----
-  auto* info = app.add_subcommand("info", "Architecture, parameter count and provenance of a checkpoint");
+  auto* info = app.add_subcommand("info", "Architecture, parameter count and provenance of a checkpoint; without one, this build "
+                                          "(backends, MPI, NCCL)");
   std::string info_ckpt;
   bool info_json = false;
-  info->add_option("checkpoint", info_ckpt, "Checkpoint (.safetensors) or run directory")->required();
+  info->add_option("checkpoint", info_ckpt, "Checkpoint (.safetensors) or run directory");
   info->add_flag("--json", info_json, "Print as JSON");
 
   auto* plot = app.add_subcommand("plot", "Training curves of a run as SVG (loss, accuracy, ACT steps, learning rate)");
@@ -187,6 +193,28 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Under mpirun (or srun) `gtrm train` is data-parallel (dist.hpp); the other subcommands run once, without it.
+  const int launched = gtrm::comm::launcher_world_size();
+#ifdef GTRM_HAS_MPI
+  std::unique_ptr<gtrm::comm::mpi_session> mpi;
+#endif
+  if (launched > 1) {
+    if (!*train) {
+      if (std::getenv("OMPI_COMM_WORLD_RANK") == nullptr || std::string(std::getenv("OMPI_COMM_WORLD_RANK")) == "0")
+        std::fprintf(stderr, "gtrm: error: only `gtrm train` runs under mpirun; run this subcommand once, without it\n");
+      return 2;
+    }
+#ifdef GTRM_HAS_MPI
+    mpi = std::make_unique<gtrm::comm::mpi_session>(argc, argv);
+    process_comm() = gtrm::comm::mpi{};
+#else
+    std::fprintf(stderr, "gtrm: error: started by mpirun with %d processes, but this gtrm was built without MPI "
+                         "(configure with -DGTRM_ENABLE_MPI=ON)\n", launched);
+    return 2;
+#endif
+  }
+  const gtrm::comm::any& world = process_comm();
+
   try {
     if (threads > 0) gtrm::cpu::set_threads(threads);
     if (data.parsed()) return data.run("gtrm data");
@@ -222,14 +250,22 @@ int main(int argc, char** argv) {
       const auto& p = find_preset(bench_preset);
       return select_device(p, br.device).bench(p, br);
     }
-    if (*info) return run_info(info_ckpt, info_json);
+    if (*info) return info_ckpt.empty() ? run_build_info(info_json) : run_info(info_ckpt, info_json);
     if (*plot) return run_plot(plot_run, plot_out);
     if (*presets) return list_presets(presets_json);
     if (*verify) return gtrm::tools::run_verify_reference(golden_file, tensor_tol, grad_tol);
+  } catch (const collective_error& e) {  // every rank raised it together: one message, from rank 0
+    if (world.rank() == 0) std::fprintf(stderr, "gtrm: error: %s\n", e.what());
+    return 1;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "gtrm: error: out of memory\n");
+    std::fprintf(stderr, "gtrm: error: out of memory%s\n", world.size() > 1 ? (" (rank " + std::to_string(world.rank()) + ")").c_str() : "");
+    if (world.size() > 1) world.abort(1);  // the other ranks wait in a collective: end them
     return 1;
   } catch (const std::exception& e) {
+    if (world.size() > 1) {
+      std::fprintf(stderr, "gtrm: error: rank %d: %s\n", world.rank(), e.what());
+      world.abort(1);
+    }
     std::fprintf(stderr, "gtrm: error: %s\n", e.what());
     return 1;
   }

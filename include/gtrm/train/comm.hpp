@@ -108,7 +108,10 @@ class any {
   void broadcast(void* d, std::size_t n, dtype t, int root) const { p_->broadcast(d, n, t, root); }
   void all_gather(const void* m, void* a, std::size_t n, dtype t) const { p_->all_gather(m, a, n, t); }
   void barrier() const { p_->barrier(); }
-  [[noreturn]] void abort(int code) const { p_->abort(code); }
+  [[noreturn]] void abort(int code) const {
+    p_->abort(code);
+    std::exit(code);  // not reached: the attribute does not travel through the virtual call
+  }
   const char* name() const { return p_->name(); }
 
  private:
@@ -128,6 +131,15 @@ class any {
   std::shared_ptr<const iface> p_;
 };
 
+// Whether an MPI launcher started this process (mpirun/mpiexec, or srun with PMI/PMIx), and the number of processes
+// it says it started (0: none said): the gtrm program trains data-parallel when so, with no extra flag.
+inline int launcher_world_size() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"})
+    if (const char* s = std::getenv(v)) return std::atoi(s) > 0 ? std::atoi(s) : 1;
+  return std::getenv("PMIX_RANK") || std::getenv("PMI_RANK") ? 1 : 0;
+}
+inline bool launched_by_mpi() { return launcher_world_size() > 0; }
+
 // ---- typed helpers ----
 template <communicator C, class T>
 void all_reduce_sum(const C& c, std::span<T> data) {
@@ -146,6 +158,11 @@ void all_gather(const C& c, std::span<const T> mine, std::span<T> all) {
   c.all_gather(mine.data(), all.data(), mine.size(), dtype_of<T>());
 }
 
+// Thrown on every rank at once by check_same (a collective decision).
+struct mismatch_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
 // Stops every rank with one message from rank 0 when the ranks disagree on a value (a preset name's hash, the batch
 // size, the data's size): the value of rank 0 is broadcast and each rank compares; any mismatch makes every rank
 // throw (a collective decision: no rank is left waiting in a later collective).
@@ -156,7 +173,7 @@ void check_same(const C& c, std::int64_t value, const std::string& what) {
   c.broadcast(&root, 1, dtype::i64, 0);
   std::int64_t bad = root != value ? 1 : 0;
   c.all_reduce_sum(&bad, 1, dtype::i64);
-  if (bad) throw std::runtime_error("ranks disagree on " + what + " (" + std::to_string(bad) + " of " + std::to_string(c.size()) +
+  if (bad) throw mismatch_error("ranks disagree on " + what + " (" + std::to_string(bad) + " of " + std::to_string(c.size()) +
                                     " ranks differ from rank 0)");
 }
 

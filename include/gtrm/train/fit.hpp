@@ -16,6 +16,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "../data/dataset.hpp"
 #include "../data/loader.hpp"
@@ -155,10 +156,10 @@ fit_status fit(trainer<Model, Comm>& tr, data::train_loader& loader, const fit_o
 // max_examples examples (0: all, rounded up to whole batches). on_final sees each batch's last step (evaluate.hpp).
 // With a communicator of N ranks (collective): each rank runs its batch_size / N rows of every global batch (the
 // loader's rank slice) and the metrics are summed over ranks, so every rank returns the whole split's result.
-template <class Model, class OnFinal = no_final_hook, comm::communicator Comm = comm::none>
+template <class Model, class OnFinal, comm::communicator Comm>
   requires(!Comm::device_memory)  // host metrics; a device communicator reaches evaluation through comm::mpi
 eval_result evaluate_split(Model& m, const data::split_data& split, const data::dataset_metadata& meta, index_t batch_size,
-                           std::int64_t max_examples = 0, OnFinal&& on_final = {}, const Comm& c = Comm{}) {
+                           std::int64_t max_examples, OnFinal&& on_final, const Comm& c) {
   if (batch_size % c.size() != 0)
     throw std::invalid_argument("evaluation batch " + std::to_string(batch_size) + " is not a multiple of the " +
                                 std::to_string(c.size()) + " ranks");
@@ -193,6 +194,12 @@ eval_result evaluate_split(Model& m, const data::split_data& split, const data::
     s.q_continue_loss = v[8];
   }
   return r;
+}
+
+template <class Model, class OnFinal = no_final_hook>
+eval_result evaluate_split(Model& m, const data::split_data& split, const data::dataset_metadata& meta, index_t batch_size,
+                           std::int64_t max_examples = 0, OnFinal&& on_final = {}) {
+  return evaluate_split(m, split, meta, batch_size, max_examples, std::forward<OnFinal>(on_final), comm::none{});
 }
 
 }  // namespace gtrm::train

@@ -93,7 +93,7 @@ class trainer {
         demb_all_.resize(cfg.global_batch_size * Model::E);
         if constexpr (stage_grads) stage_i_.resize(static_cast<std::size_t>(cfg.global_batch_size + local_));
       }
-      if constexpr (Comm::device_memory) metrics_dev_.resize(8);
+      if constexpr (Comm::device_memory) metrics_dev_.resize(9);
       // every rank starts from rank 0's weights and buffers
       for (auto* b : {&m.params(), &m.h_init(), &m.l_init(), &m.puzzle_table()}) {
         const std::span<T> s(b->data(), b->size());
@@ -116,7 +116,7 @@ class trainer {
     if (comm_.size() > 1) {
       reduce_step_metrics(out);
       const std::span<T> g(m_.grads().data(), m_.grads().size());
-      in_comm_memory(g, [&](std::span<T> x) { comm::all_reduce_sum(comm_, x); });
+      if (!cfg_.freeze_weights) in_comm_memory(g, [&](std::span<T> x) { comm::all_reduce_sum(comm_, x); });
       if constexpr (Model::E > 0) gathered_sign_sgd(out.puzzle_emb_lr);
     } else if constexpr (Model::E > 0) {
       // sign-SGD checks the ids on the host: a device carry's ids come down first (O(batch), into memory sized once)

@@ -8,6 +8,13 @@
 // rank and then copied to the others, so every rank holds the same bits (MPI_Allreduce does not promise that for
 // more than two ranks, and the ranks' optimizer steps must stay identical). It moves as many bytes as a ring.
 #pragma once
+// the C API only: Open MPI's and MPICH's deprecated C++ bindings warn under -Wcast-function-type
+#ifndef OMPI_SKIP_MPICXX
+#define OMPI_SKIP_MPICXX 1
+#endif
+#ifndef MPICH_SKIP_MPICXX
+#define MPICH_SKIP_MPICXX 1
+#endif
 #include <mpi.h>
 
 #include <cstddef>
@@ -37,14 +44,6 @@ inline void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) throw std::runtime_error(std::string("MPI: ") + what + " failed (error " + std::to_string(rc) + ")");
 }
 }  // namespace mpi_detail
-
-// Whether this process was started by an MPI launcher (mpirun/mpiexec, srun with PMI/PMIx): the gtrm program then
-// trains data-parallel with no extra flag.
-inline bool launched_by_mpi() {
-  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE", "PMI_RANK", "MPI_LOCALNRANKS"})
-    if (std::getenv(v)) return true;
-  return false;
-}
 
 // MPI's lifetime: initialised once per process, finalised at the end. Errors on MPI_COMM_WORLD are fatal: a rank
 // that dies or fails a call takes the job down (mpirun then ends the others) instead of leaving them waiting.
