@@ -13,6 +13,8 @@ packages=(
   libbenchmark-dev       # benchmarks
   libcli11-dev           # the gtrm command line
   nlohmann-json3-dev     # JSON, safetensors headers
+  libopenmpi-dev         # data-parallel training over MPI (GTRM_ENABLE_MPI)
+  openmpi-bin            # mpirun, for the 2-rank test
 )
 
 missing=()

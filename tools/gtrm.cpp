@@ -12,16 +12,21 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <string>
 
 #include <gtrm/backend/cpu/cpu.hpp>
 #include <gtrm/backend/cpu/threads.hpp>
+#ifdef GTRM_HAS_MPI
+#include <gtrm/backend/mpi/comm.hpp>
+#endif
 
 #include "common.hpp"
 #include "checks.hpp"
 #include "bench.hpp"
 #include "data.hpp"
 #include "device.hpp"
+#include "dist.hpp"
 #include "eval.hpp"
 #include "info.hpp"
 #include "plot.hpp"
@@ -190,10 +195,11 @@ int main(int argc, char** argv) {
   solve->add_option("--dtype", solve_dtype, dtype_help)->capture_default_str()->check(dtypes);
 
   // ---- info, plot, presets, verify-reference ----
-  auto* info = app.add_subcommand("info", "Architecture, parameter count and provenance of a checkpoint");
+  auto* info = app.add_subcommand("info", "Architecture, parameter count and provenance of a checkpoint; without one, this build "
+                                          "(backends, MPI, NCCL)");
   std::string info_ckpt;
   bool info_json = false;
-  info->add_option("checkpoint", info_ckpt, "Checkpoint (.safetensors) or run directory")->required();
+  info->add_option("checkpoint", info_ckpt, "Checkpoint (.safetensors) or run directory");
   info->add_flag("--json", info_json, "Print as JSON");
 
   auto* plot = app.add_subcommand("plot", "Training curves of a run as SVG (loss, accuracy, ACT steps, learning rate)");
@@ -251,6 +257,33 @@ int main(int argc, char** argv) {
     }
     sr.puzzles.push_back(extra);
   }
+  // Under mpirun (or srun) `gtrm train` is data-parallel (dist.hpp); the other subcommands run once, without it.
+  const int launched = gtrm::comm::launcher_world_size();
+#ifdef GTRM_HAS_MPI
+  std::unique_ptr<gtrm::comm::mpi_session> mpi;
+#endif
+  if (launched > 1) {
+    if (!*train) {
+      if (std::getenv("OMPI_COMM_WORLD_RANK") == nullptr || std::string(std::getenv("OMPI_COMM_WORLD_RANK")) == "0")
+        std::fprintf(stderr, "gtrm: error: only `gtrm train` runs under mpirun; run this subcommand once, without it\n");
+      return 2;
+    }
+#ifdef GTRM_HAS_MPI
+    mpi = std::make_unique<gtrm::comm::mpi_session>(argc, argv);
+    process_comm() = gtrm::comm::mpi{};
+#else
+    std::fprintf(stderr, "gtrm: error: started by mpirun with %d processes, but this gtrm was built without MPI "
+                         "(configure with -DGTRM_ENABLE_MPI=ON)\n", launched);
+    return 2;
+#endif
+  }
+  const gtrm::comm::any& world = process_comm();
+  // An error on one rank of a multi-rank run: that rank reports it, then ends the others (they would wait in a
+  // collective for it). A collective_error is raised by every rank together and reported once, by rank 0.
+  const auto ended = [&](int rc) {
+    if (world.size() > 1) world.abort(rc);
+    return rc;
+  };
 
   try {
     // More threads than usable cores only add waits (and thousands make every parallel region crawl): capped.
@@ -300,33 +333,36 @@ int main(int argc, char** argv) {
       const auto& p = find_preset(bench_preset);
       return select_device(p, br.device, br.dtype).bench(p, br);
     }
-    if (*info) return run_info(info_ckpt, info_json);
+    if (*info) return info_ckpt.empty() ? run_build_info(info_json) : run_info(info_ckpt, info_json);
     if (*plot) return run_plot(plot_run, plot_out);
     if (*presets) return list_presets(presets_json);
     if (*verify) return gtrm::tools::run_verify_reference(golden_file, tensor_tol, grad_tol, verify_dtype);
+  } catch (const collective_error& e) {  // every rank raised it together: one message, from rank 0
+    if (world.rank() == 0) return report_error(e.what());
+    return 1;
   } catch (const cli_error& e) {  // gtrm's own errors: each what() is already "<file or flag>: <what was expected>"
-    return report_error(e.what());
+    return ended(report_error(e.what()));
   } catch (const gtrm::io::error& e) {
-    return report_error(e.what());
+    return ended(report_error(e.what()));
   } catch (const gtrm::data::data_error& e) {
-    return report_error(e.what());
+    return ended(report_error(e.what()));
   } catch (const gtrm::tasks::input_error& e) {
-    return report_error(e.what());
+    return ended(report_error(e.what()));
   } catch (const gtrm::atomic_file_error& e) {
-    return report_error(e.what());
+    return ended(report_error(e.what()));
   } catch (const std::bad_alloc&) {  // sizes are checked against the files before allocating; this is what is left
-    return report_error(std::string(command_name(app)) +
+    return ended(report_error(std::string(command_name(app)) +
                         ": out of memory: the input or the flags ask for more memory than this machine has "
-                        "(a smaller --batch or --eval-batch may fit)");
+                        "(a smaller --batch or --eval-batch may fit)"));
   } catch (const std::length_error&) {
-    return report_error(std::string(command_name(app)) +
+    return ended(report_error(std::string(command_name(app)) +
                         ": out of memory: the input or the flags ask for more memory than this machine has "
-                        "(a smaller --batch or --eval-batch may fit)");
+                        "(a smaller --batch or --eval-batch may fit)"));
   } catch (const std::exception& e) {  // a library's text (stod, json type_error, ...) would not help: an internal error
-    return report_error(std::string(command_name(app)) +
+    return ended(report_error(std::string(command_name(app)) +
                         ": internal error (an unexpected exception; set GTRM_DEBUG=1 to see it); please report the "
                         "command line",
-                        e.what());
+                        e.what()));
   }
   return 0;
 }

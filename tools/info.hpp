@@ -12,6 +12,7 @@
 
 #include "common.hpp"
 #include "device.hpp"
+#include "dist.hpp"
 #include "registry.hpp"
 
 namespace gtrm::cli {
@@ -118,6 +119,37 @@ inline int run_info(const std::string& path_text, bool as_json) {
   if (!get(meta_version).empty()) row("gtrm", get(meta_version));
   row("products", "fp32: " + cpu::gemm_library() + "; bf16: " + cpu_bf16::gemm_library() + " (--dtype bf16 presets: " +
                       bf16_preset_names() + ")");
+  return 0;
+}
+
+// `gtrm info` without a checkpoint: this build's backends and communicators.
+inline int run_build_info(bool as_json) {
+#ifdef GTRM_CLI_CUDA
+  const bool cuda = true;
+#else
+  const bool cuda = false;
+#endif
+#ifdef GTRM_HAS_MPI
+  const bool mpi = true;
+#else
+  const bool mpi = false;
+#endif
+#ifdef GTRM_HAS_NCCL
+  const bool nccl = true;
+#else
+  const bool nccl = false;
+#endif
+  if (as_json) {
+    std::printf("%s\n", ojson{{"version", GTRM_VERSION}, {"cpu", true}, {"cuda", cuda}, {"mpi", mpi}, {"nccl", nccl},
+                              {"presets", static_cast<std::int64_t>(compiled_presets().size())}}
+                             .dump(2)
+                             .c_str());
+    return 0;
+  }
+  std::printf("%-14s %s\n", "gtrm", GTRM_VERSION);
+  std::printf("%-14s cpu%s\n", "backends", cuda ? ", cuda (--device cuda)" : "");
+  std::printf("%-14s %s\n", "distributed", comm_availability().c_str());
+  std::printf("%-14s %zu compiled in (gtrm presets lists them)\n", "presets", compiled_presets().size());
   return 0;
 }
 

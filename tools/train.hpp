@@ -10,6 +10,7 @@
 // (JSON; a run's config.json works), then flags. --resume RUNDIR takes everything from RUNDIR/config.json and
 // continues at the saved step as if the run had never stopped (the loader replays its sampling up to that step).
 // Ctrl-C (SIGINT/SIGTERM) is noticed between steps: the state and a checkpoint are saved, exit status 130.
+// Under mpirun (dist.hpp) every rank trains its slice of each batch; rank 0 alone writes the run directory.
 #pragma once
 #include <algorithm>
 #include <bit>
@@ -29,6 +30,7 @@
 #include <gtrm/train/trainer.hpp>
 
 #include "common.hpp"
+#include "dist.hpp"
 #include "registry.hpp"
 
 namespace gtrm::cli {
@@ -358,7 +360,11 @@ int run_train(const preset_entry& p, const train_request& rq) {
   using clock = std::chrono::steady_clock;
   const ojson& h = rq.hparams;
   const fs::path dir = rq.out;
-  status_line status(rq.quiet);
+  const comm::any& world = process_comm();
+  const bool root = world.rank() == 0;
+  status_line status(rq.quiet || !root);
+  const std::string settings = rq.resolved().dump();
+  ranks_agree(world, fnv1a(settings.data(), settings.size()), "the preset, data or hyper-parameters");
 
   // data
   const auto train_split = load_split_for(rq.data, "train", p);
@@ -375,41 +381,52 @@ int run_train(const preset_entry& p, const train_request& rq) {
   if (static_cast<std::size_t>(batch) > train_split.data.num_examples())
     throw cli_error("batch " + std::to_string(batch) + " exceeds the " + std::to_string(train_split.data.num_examples()) +
                     " training examples of " + rq.data.string());
-
-  // run directory
-  if (rq.resume) {
-    if (!fs::exists(dir / "train_state.safetensors", ec))
-      throw cli_error(dir.string() + " has no train_state.safetensors to resume from");
-  } else {
-    if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw cli_error(dir.string() + " exists and is not a directory");
-    if (fs::exists(dir / "config.json", ec) && !rq.overwrite)
-      throw cli_error(dir.string() + " already holds a run: continue it with --resume " + dir.string() +
-                      " or replace it with --overwrite");
-    if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !fs::exists(dir / "config.json", ec))
-      throw cli_error(dir.string() + " exists and is not a run directory; choose another --out");
-    fs::create_directories(dir / "checkpoints", ec);
-    if (ec) throw cli_error("cannot create " + (dir / "checkpoints").string() + " (" + ec.message() + ")");
-    for (const char* f : {"metrics.jsonl", "train_state.safetensors", "train_state.json", "model.safetensors"}) fs::remove(dir / f, ec);
-    for (const auto& e : fs::directory_iterator(dir / "checkpoints", ec)) fs::remove(e.path(), ec);
-    ojson cfg = rq.resolved();
-    cfg["data"] = fs::absolute(rq.data).lexically_normal().string();
-    cfg["model"] = ojson::parse(p.config_json);
-    cfg["gtrm_version"] = GTRM_VERSION;
-    cfg["created"] = now_utc_iso8601();
-    write_file_atomic(dir / "config.json", cfg.dump(2) + "\n");
+  if (world.size() > 1) {
+    const auto& d = train_split.data;
+    ranks_agree(world, fnv1a(d.labels.data(), d.labels.size(), static_cast<std::uint64_t>(fnv1a(d.inputs.data(), d.inputs.size()))),
+                "the training data");
+    if (batch % world.size() != 0)
+      throw collective_error("batch " + std::to_string(batch) + " is not a multiple of the " + std::to_string(world.size()) +
+                             " ranks (mpirun -np)");
   }
+
+  // run directory (rank 0's checks and files; the other ranks wait for its word)
+  root_decides(world, [&] {
+    if (rq.resume) {
+      if (!fs::exists(dir / "train_state.safetensors", ec))
+        throw cli_error(dir.string() + " has no train_state.safetensors to resume from");
+    } else {
+      if (fs::exists(dir, ec) && !fs::is_directory(dir, ec)) throw cli_error(dir.string() + " exists and is not a directory");
+      if (fs::exists(dir / "config.json", ec) && !rq.overwrite)
+        throw cli_error(dir.string() + " already holds a run: continue it with --resume " + dir.string() +
+                        " or replace it with --overwrite");
+      if (fs::exists(dir, ec) && !fs::is_empty(dir, ec) && !fs::exists(dir / "config.json", ec))
+        throw cli_error(dir.string() + " exists and is not a run directory; choose another --out");
+      fs::create_directories(dir / "checkpoints", ec);
+      if (ec) throw cli_error("cannot create " + (dir / "checkpoints").string() + " (" + ec.message() + ")");
+      for (const char* f : {"metrics.jsonl", "train_state.safetensors", "train_state.json", "model.safetensors"}) fs::remove(dir / f, ec);
+      for (const auto& e : fs::directory_iterator(dir / "checkpoints", ec)) fs::remove(e.path(), ec);
+      ojson cfg = rq.resolved();
+      cfg["data"] = fs::absolute(rq.data).lexically_normal().string();
+      cfg["model"] = ojson::parse(p.config_json);
+      cfg["gtrm_version"] = GTRM_VERSION;
+      cfg["created"] = now_utc_iso8601();
+      write_file_atomic(dir / "config.json", cfg.dump(2) + "\n");
+    }
+  });
   const std::string run_config = read_text_file(dir / "config.json", "run configuration");
 
   // model, trainer, loader
   const auto rows = static_cast<index_t>(meta.num_puzzle_identifiers);
   Model model(rows);
   model.init(h["seed"].get<std::uint64_t>());
-  train::trainer<Model> tr(model, to_train_config(h, total));
+  train::trainer<Model, comm::any> tr(model, to_train_config(h, total), world);
   // a pass of the loader must fill at least one batch: small datasets (a few ARC tasks) take several epochs per pass
   const auto groups = static_cast<index_t>(std::max<std::size_t>(1, train_split.data.num_groups()));
   const int epochs_per_pass = static_cast<int>(std::max<index_t>(1, (batch + groups - 1) / groups));
   data::train_loader loader(train_split.data, meta,
-                            {.seed = h["seed"].get<std::uint64_t>(), .global_batch_size = batch, .epochs_per_iter = epochs_per_pass});
+                            {.seed = h["seed"].get<std::uint64_t>(), .global_batch_size = batch, .epochs_per_iter = epochs_per_pass,
+                             .rank = world.rank(), .num_replicas = world.size()});
   train::fit_window window;
   double elapsed_before = 0;
   if (rq.resume) {
@@ -427,7 +444,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
     if (state_step != tr.step())
       throw cli_error(dir.string() + ": train_state.json (step " + std::to_string(state_step) +
                       ") and train_state.safetensors (step " + std::to_string(tr.step()) + ") disagree");
-    truncate_metrics(dir / "metrics.jsonl", tr.step());
+    if (root) truncate_metrics(dir / "metrics.jsonl", tr.step());
     train::skip_batches(loader, tr.step());
     if (tr.step() >= total) {
       status.message("run " + dir.string() + " already finished at step " + std::to_string(tr.step()));
@@ -438,6 +455,9 @@ int run_train(const preset_entry& p, const train_request& rq) {
 
   Model eval_model(rows);
   const index_t eval_batch = h["eval_batch"].get<index_t>() > 0 ? h["eval_batch"].get<index_t>() : batch;
+  if (eval_batch % world.size() != 0)
+    throw collective_error("eval_batch " + std::to_string(eval_batch) + " is not a multiple of the " +
+                           std::to_string(world.size()) + " ranks (mpirun -np)");
   const auto start = clock::now();
   const auto elapsed = [&] { return elapsed_before + std::chrono::duration<double>(clock::now() - start).count(); };
   const fs::path metrics = dir / "metrics.jsonl";
@@ -468,6 +488,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
 
   const auto save_checkpoint = [&](bool step_file) {
     tr.copy_eval_weights(eval_model);
+    if (!root) return;
     io::safetensors_writer w;
     io::add_state_dict(eval_model, w);
     w.metadata(meta_preset, p.name);
@@ -493,9 +514,10 @@ int run_train(const preset_entry& p, const train_request& rq) {
     saved_step = tr.step();
   };
   const auto save_state = [&] {
-    tr.save_state(dir / "train_state.safetensors");
-    write_file_atomic(dir / "train_state.json",
-                      ojson{{"step", tr.step()}, {"window", window_json(window)}, {"elapsed_s", elapsed()}}.dump() + "\n");
+    tr.save_state(dir / "train_state.safetensors");   // collective: rank 0 writes
+    if (root)
+      write_file_atomic(dir / "train_state.json",
+                        ojson{{"step", tr.step()}, {"window", window_json(window)}, {"elapsed_s", elapsed()}}.dump() + "\n");
   };
 
   // Saves the checkpoint and the state BEFORE evaluating, so that an evaluation that fails (out of memory, killed)
@@ -516,7 +538,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
       };
       try {
         last_eval = train::evaluate_split(eval_model, test_split->data, test_split->metadata, eval_batch,
-                                          h["eval_examples"].get<std::int64_t>());
+                                          h["eval_examples"].get<std::int64_t>(), train::no_final_hook{}, world);
       } catch (const std::bad_alloc&) {
         throw failed("out of memory: lower --eval-batch");
       } catch (const std::length_error&) {
@@ -529,7 +551,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
         throw failed(e.what());
       }
       const double secs = std::chrono::duration<double>(clock::now() - t0).count();
-      append_line(metrics, ojson{{"step", step}, {"split", "eval"}, {"exact_accuracy", last_eval->exact_accuracy()},
+      if (root) append_line(metrics, ojson{{"step", step}, {"split", "eval"}, {"exact_accuracy", last_eval->exact_accuracy()},
                                  {"accuracy", last_eval->accuracy()}, {"act_steps", last_eval->mean_steps()},
                                  {"examples", last_eval->examples}, {"seconds", secs}, {"elapsed_s", elapsed()}}
                                .dump());
@@ -550,10 +572,10 @@ int run_train(const preset_entry& p, const train_request& rq) {
     return std::string(b);
   };
   train::fit_callbacks cb;
-  cb.stop_requested = [] { return stop_requested(); };
+  cb.stop_requested = [&] { return any_rank(world, stop_requested()); };
   cb.on_eval = on_eval;
   cb.on_log = [&](const train::fit_progress& pr) {
-    append_line(metrics, ojson{{"step", pr.step}, {"split", "train"}, {"loss", pr.loss}, {"accuracy", pr.accuracy},
+    if (root) append_line(metrics, ojson{{"step", pr.step}, {"split", "train"}, {"loss", pr.loss}, {"accuracy", pr.accuracy},
                                {"exact_accuracy", pr.exact_accuracy}, {"q_halt_accuracy", pr.q_halt_accuracy},
                                {"act_steps", pr.mean_steps}, {"halted", pr.halted}, {"lr", pr.lr},
                                {"steps_per_s", pr.steps_per_second}, {"elapsed_s", elapsed()}}

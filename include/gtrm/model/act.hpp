@@ -100,6 +100,9 @@ struct act_options {
   lm_loss_kind loss = lm_loss_kind::stablemax;
   double loss_scale = 1.0;              // the gradient is of loss · loss_scale (pretrain.py: 1/global_batch_size)
   bool backward = true;                 // run backward (training); grads accumulate into the model
+  // data parallelism (train/comm.hpp): this batch is rows [row_offset, row_offset + B) of a global batch of
+  // global_rows (0: B); exploration draws for every global row and keeps this rank's, as one process would
+  index_t row_offset = 0, global_rows = 0;
 };
 
 // Per-step buffers, sized once: backend storage for what the step computes, and the host copy of the row stats.
@@ -258,10 +261,13 @@ act_step_result act_step(Model& m, typename Model::workspace& ws, act_carry<Mode
   const bool q_rule = opt.training && N > 1;
   const bool explore = q_rule && opt.exploration_prob > 0;
   if (explore) {
-    for (index_t b = 0; b < B; ++b) {
+    const index_t G = opt.global_rows > 0 ? opt.global_rows : B;
+    for (index_t g = 0; g < G; ++g) {
       std::uniform_real_distribution<double> u(0.0, 1.0);
       std::uniform_int_distribution<int> k(2, N);
-      sc.min_steps_host[static_cast<std::size_t>(b)] = u(rng) < opt.exploration_prob ? k(rng) : 0;
+      const std::int32_t m = u(rng) < opt.exploration_prob ? k(rng) : 0;
+      const index_t b = g - opt.row_offset;
+      if (b >= 0 && b < B) sc.min_steps_host[static_cast<std::size_t>(b)] = m;
     }
     detail::act_upload(be, sc.min_steps_host.data(), B, sc.min_steps);
   }

@@ -13,9 +13,14 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <utility>
 
 #include "../data/dataset.hpp"
 #include "../data/loader.hpp"
+#include "comm.hpp"
 #include "evaluate.hpp"
 #include "trainer.hpp"
 
@@ -107,8 +112,8 @@ inline batch_ref as_batch_ref(const data::batch& b) {
   return {b.inputs, b.labels, b.puzzle_identifiers, b.batch_size};
 }
 
-template <class Model>
-fit_status fit(trainer<Model>& tr, data::train_loader& loader, const fit_options& opt, const fit_callbacks& cb,
+template <class Model, class Comm>
+fit_status fit(trainer<Model, Comm>& tr, data::train_loader& loader, const fit_options& opt, const fit_callbacks& cb,
                fit_window& window) {
   using clock = std::chrono::steady_clock;
   auto window_start = clock::now();
@@ -119,7 +124,7 @@ fit_status fit(trainer<Model>& tr, data::train_loader& loader, const fit_options
     if (opt.max_steps > 0 && tr.step() - first >= opt.max_steps) return fit_status::paused;
     next_batch(loader, b);
     const auto r = tr.train_batch(as_batch_ref(b));
-    window.add(r, b.batch_size);
+    window.add(r, tr.config().global_batch_size);   // the step's metrics are the whole batch's (every rank's)
     const std::int64_t step = tr.step();
     if (cb.on_step) cb.on_step(step, r);
     if (opt.log_every > 0 && step % opt.log_every == 0) {
@@ -141,32 +146,60 @@ fit_status fit(trainer<Model>& tr, data::train_loader& loader, const fit_options
   return fit_status::finished;
 }
 
-template <class Model>
-fit_status fit(trainer<Model>& tr, data::train_loader& loader, const fit_options& opt, const fit_callbacks& cb = {}) {
+template <class Model, class Comm>
+fit_status fit(trainer<Model, Comm>& tr, data::train_loader& loader, const fit_options& opt, const fit_callbacks& cb = {}) {
   fit_window w;
   return fit(tr, loader, opt, cb, w);
 }
 
 // Evaluation on a dataset split as the reference runs it (every example, exactly max_act_steps ACT steps), at most
 // max_examples examples (0: all, rounded up to whole batches). on_final sees each batch's last step (evaluate.hpp).
-template <class Model, class OnFinal = no_final_hook>
+// With a communicator of N ranks (collective): each rank runs its batch_size / N rows of every global batch (the
+// loader's rank slice) and the metrics are summed over ranks, so every rank returns the whole split's result.
+template <class Model, class OnFinal, comm::communicator Comm>
+  requires(!Comm::device_memory)  // host metrics; a device communicator reaches evaluation through comm::mpi
 eval_result evaluate_split(Model& m, const data::split_data& split, const data::dataset_metadata& meta, index_t batch_size,
-                           std::int64_t max_examples = 0, OnFinal&& on_final = {}) {
-  data::test_loader loader(split, meta, {.seed = 0, .global_batch_size = batch_size});
+                           std::int64_t max_examples, OnFinal&& on_final, const Comm& c) {
+  if (batch_size % c.size() != 0)
+    throw std::invalid_argument("evaluation batch " + std::to_string(batch_size) + " is not a multiple of the " +
+                                std::to_string(c.size()) + " ranks");
+  data::test_loader loader(split, meta, {.seed = 0, .global_batch_size = batch_size, .rank = c.rank(), .num_replicas = c.size()});
   loader.begin();
   data::batch b;
-  std::int64_t seen = 0;
-  return evaluate(
-      m, batch_size,
+  std::int64_t seen = 0;  // global rows, the same count on every rank
+  eval_result r = evaluate(
+      m, batch_size / c.size(),
       [&](batch_ref& out, index_t& real) {
         if (max_examples > 0 && seen >= max_examples) return false;
         if (!loader.next(b)) return false;
         out = as_batch_ref(b);
         real = b.rows;
-        seen += b.rows;
+        seen += b.global_rows;
         return true;
       },
       on_final);
+  if (c.size() > 1) {
+    act_metrics& s = r.metrics;
+    double v[9] = {static_cast<double>(r.examples), static_cast<double>(s.count), s.accuracy, static_cast<double>(s.exact_accuracy),
+                   static_cast<double>(s.q_halt_accuracy), static_cast<double>(s.steps), s.lm_loss, s.q_halt_loss, s.q_continue_loss};
+    comm::all_reduce_sum(c, std::span<double>(v, 9));
+    r.examples = static_cast<std::int64_t>(v[0]);
+    s.count = static_cast<std::int64_t>(v[1]);
+    s.accuracy = v[2];
+    s.exact_accuracy = static_cast<std::int64_t>(v[3]);
+    s.q_halt_accuracy = static_cast<std::int64_t>(v[4]);
+    s.steps = static_cast<std::int64_t>(v[5]);
+    s.lm_loss = v[6];
+    s.q_halt_loss = v[7];
+    s.q_continue_loss = v[8];
+  }
+  return r;
+}
+
+template <class Model, class OnFinal = no_final_hook>
+eval_result evaluate_split(Model& m, const data::split_data& split, const data::dataset_metadata& meta, index_t batch_size,
+                           std::int64_t max_examples = 0, OnFinal&& on_final = {}) {
+  return evaluate_split(m, split, meta, batch_size, max_examples, std::forward<OnFinal>(on_final), comm::none{});
 }
 
 }  // namespace gtrm::train
