@@ -12,6 +12,9 @@ packages=(
   libbenchmark-dev       # benchmarks
   libcli11-dev           # the gtrm command line
   nlohmann-json3-dev     # JSON, safetensors headers
+  pkg-config             # finds libzip and yaml-cpp
+  libzip-dev             # PyTorch checkpoints: the zip container (io/torch_checkpoint.hpp)
+  libyaml-cpp-dev        # PyTorch checkpoints: the official code's all_config.yaml (gtrm import/export)
 )
 
 missing=()

@@ -111,7 +111,7 @@ inline torch_state_dict read_torch_checkpoint(std::vector<std::byte> bytes, cons
                   "torch.save(torch.load(f), f2) from torch >= 1.6");
     throw error(what + " is not a PyTorch checkpoint (no zip header)");
   }
-  const backend::zip::zip_reader zip(std::move(bytes), what);
+  const zip::zip_reader zip(std::move(bytes), what);
   std::string pkl;
   for (const auto& n : zip.names())
     if (n.size() >= 8 && n.compare(n.size() - 8, 8, "data.pkl") == 0 && (n.size() == 8 || n[n.size() - 9] == '/')) {
@@ -209,7 +209,7 @@ inline void write_torch_checkpoint(const std::filesystem::path& file, const std:
                   shape_string(t.shape));
     desc.push_back({t.name, t.type, t.shape});
   }
-  backend::zip::zip_writer z(file);
+  zip::zip_writer z(file);
   z.add(archive + "/data.pkl", torch_pickle::dump_state_dict(desc));
   z.add(archive + "/byteorder", std::string_view("little"));
   for (std::size_t i = 0; i < tensors.size(); ++i) z.add(archive + "/data/" + std::to_string(i), tensors[i].bytes);

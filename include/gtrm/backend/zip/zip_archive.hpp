@@ -22,7 +22,7 @@
 
 #include "../../io/error.hpp"
 
-namespace gtrm::backend::zip {
+namespace gtrm::zip {
 
 namespace detail {
 inline std::string libzip_error_text(int code) {
@@ -169,4 +169,4 @@ class zip_writer {
   std::vector<record> records_;
 };
 
-}  // namespace gtrm::backend::zip
+}  // namespace gtrm::zip
