@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <string>
@@ -200,4 +201,28 @@ TEST_CASE("torch: not-a-checkpoint inputs are refused by name") {
   }
   CHECK_THROWS_WITH_AS(io::read_torch_checkpoint(f), doctest::Contains("not a PyTorch checkpoint"), io::error);
   fs::remove(f);
+}
+
+TEST_CASE("torch: protocol 2 and 4 pickles, a Parameter, int64/bf16/f16 storages and strided views (fuzz seeds)") {
+  const fs::path corpus = fs::path(GTRM_SOURCE_DIR) / "tests" / "fuzz" / "corpus" / "torch_zip";
+  auto floats = [](const io::torch_tensor& t) {
+    std::vector<float> v(static_cast<std::size_t>(t.numel()));
+    std::memcpy(v.data(), t.bytes.data(), v.size() * 4);
+    return v;
+  };
+  for (const char* file : {"views_t2.pt", "views_t2_proto4.pt", "views_t1.pt"}) {
+    CAPTURE(std::string(file));
+    const auto sd = io::read_torch_checkpoint(corpus / file);
+    REQUIRE(sd.tensors.size() >= 3);
+    CHECK(sd.tensors[0].name == "a");
+    CHECK(sd.tensors[0].shape == std::vector<std::int64_t>{2, 3});
+    CHECK(floats(sd.tensors[0]) == std::vector<float>{2, 3, 4, 5, 6, 7});                    // offset 2
+    CHECK(sd.tensors[1].shape == std::vector<std::int64_t>{4, 3});
+    CHECK(floats(sd.tensors[1]) == std::vector<float>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11});  // strides (1, 4)
+    CHECK((sd.tensors[2].type == io::dtype::BF16 || sd.tensors[2].type == io::dtype::F16));
+    if (sd.tensors.size() == 5) {
+      CHECK(sd.tensors[3].type == io::dtype::I64);
+      CHECK(sd.tensors[4].name == "e");  // an nn.Parameter: _rebuild_parameter
+    }
+  }
 }

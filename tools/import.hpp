@@ -20,6 +20,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <unistd.h>
@@ -134,7 +135,6 @@ inline void from_tensors(resolution& r, const io::torch_state_dict& sd) {
   const std::string from = "tensor shapes";
   std::map<std::string, std::vector<std::int64_t>> shapes;
   for (const auto& t : sd.tensors) shapes[io::strip_torch_prefixes(t.name)] = t.shape;
-  const auto has = [&](const std::string& k) { return shapes.count(k) > 0; };
   if (auto it = shapes.find("model.inner.embed_tokens.weight"); it != shapes.end() && it->second.size() == 2) {
     r.set("vocab_size", it->second[0], from + " (embed_tokens.weight)");
     r.set("hidden_size", it->second[1], from + " (embed_tokens.weight)");
@@ -254,7 +254,7 @@ inline imported_checkpoint import_torch_checkpoint(const fs::path& path, const f
   using namespace import_detail;
   imported_checkpoint out;
   out.source = find_torch_file(path);
-  io::torch_state_dict sd;
+  io::torch_state_dict sd;  // (non-const: the reference's non-persistent buffers are dropped below)
   try {
     sd = io::read_torch_checkpoint(out.source);
   } catch (const io::error& e) {
@@ -304,6 +304,19 @@ inline imported_checkpoint import_torch_checkpoint(const fs::path& path, const f
   const preset_entry& p = *fits.front();
   const json pc = json::parse(p.config_json);
 
+  // buffers the reference registers as non-persistent (a state_dict normally lacks them; a hand-made one may have
+  // them): recomputed by the model, so dropped and listed in import.json; any other extra tensor is an error
+  std::vector<std::string> ignored;
+  std::erase_if(sd.tensors, [&](const io::torch_tensor& t) {
+    for (const char* np : {"rotary_emb.cos_cached", "rotary_emb.sin_cached", "puzzle_emb.local_weights", "puzzle_emb.local_ids"}) {
+      const std::string_view n = t.name, suffix = np;
+      if (n.size() >= suffix.size() && n.substr(n.size() - suffix.size()) == suffix) {
+        ignored.push_back(t.name);
+        return true;
+      }
+    }
+    return false;
+  });
   io::safetensors_writer w;
   io::add_to_safetensors(sd, w);
   w.metadata(io::meta_format, "trm-state-dict-1");
@@ -331,7 +344,8 @@ inline imported_checkpoint import_torch_checkpoint(const fs::path& path, const f
   out.preset = &p;
   out.report = {{"source", fs::absolute(out.source).string()}, {"all_config_yaml", has_yaml ? ojson(fs::absolute(yaml).string()) : ojson(nullptr)},
                 {"archive", sd.archive}, {"tensors", sd.tensors.size()}, {"stored_dtypes", dts}, {"preset", p.name},
-                {"puzzle_rows", r.puzzle_rows}, {"config", ojson::parse(p.config_json)}, {"resolution", src}};
+                {"puzzle_rows", r.puzzle_rows}, {"ignored_non_persistent", ignored}, {"config", ojson::parse(p.config_json)},
+                {"resolution", src}};
   return out;
 }
 

@@ -101,17 +101,10 @@ inline std::int64_t view_extent(const torch_pickle::tensor_ref& t) {
 
 }  // namespace detail
 
-// Reads a torch.save(state_dict) zip held in memory; `what` names it in errors. Every defect is an io::error that
-// names the file and the tensor, record or pickle opcode at fault; nothing in the pickle is ever called.
-inline torch_state_dict read_torch_checkpoint(std::vector<std::byte> bytes, const std::string& what) {
-  if (!looks_like_zip(bytes)) {
-    if (bytes.size() >= 2 && bytes[0] == std::byte{0x80})
-      throw error(what + " is a PyTorch checkpoint in the legacy format (torch < 1.6, or "
-                  "_use_new_zipfile_serialization=False), which gtrm does not read: re-save it with "
-                  "torch.save(torch.load(f), f2) from torch >= 1.6");
-    throw error(what + " is not a PyTorch checkpoint (no zip header)");
-  }
-  const zip::zip_reader zip(std::move(bytes), what);
+// The records of a checkpoint, from any container with names(), contains(name) and read(name) -> bytes (the zip
+// reader; the fuzz target's in-memory map). `what` names the file in errors.
+template <class Records>
+torch_state_dict read_torch_records(const Records& zip, const std::string& what) {
   std::string pkl;
   for (const auto& n : zip.names())
     if (n.size() >= 8 && n.compare(n.size() - 8, 8, "data.pkl") == 0 && (n.size() == 8 || n[n.size() - 9] == '/')) {
@@ -177,6 +170,20 @@ inline torch_state_dict read_torch_checkpoint(std::vector<std::byte> bytes, cons
     out.tensors.push_back(std::move(out_t));
   }
   return out;
+}
+
+// Reads a torch.save(state_dict) zip held in memory; `what` names it in errors. Every defect is an io::error that
+// names the file and the tensor, record or pickle opcode at fault; nothing in the pickle is ever called.
+inline torch_state_dict read_torch_checkpoint(std::vector<std::byte> bytes, const std::string& what) {
+  if (!looks_like_zip(bytes)) {
+    if (bytes.size() >= 2 && bytes[0] == std::byte{0x80})
+      throw error(what + " is a PyTorch checkpoint in the legacy format (torch < 1.6, or "
+                  "_use_new_zipfile_serialization=False), which gtrm does not read: re-save it with "
+                  "torch.save(torch.load(f), f2) from torch >= 1.6");
+    throw error(what + " is not a PyTorch checkpoint (no zip header)");
+  }
+  const zip::zip_reader zip(std::move(bytes), what);
+  return read_torch_records(zip, what);
 }
 
 inline torch_state_dict read_torch_checkpoint(const std::filesystem::path& file) {
