@@ -239,6 +239,17 @@ inline std::string unknown_keys(const json& any_preset_cfg, const resolution& r)
   return s;
 }
 
+// The C++ of the preset a checkpoint needs (registry.hpp's preset_suggestion, with HRM's type and halting).
+inline std::string suggestion(const json& c) {
+  std::string s = preset_suggestion(c);
+  if (c.value("arch", std::string()) != "hrm") return s;
+  const std::string mixer = "mixer::attention<pos::" + c.value("pos_encodings", std::string("rope")) + ">";
+  const auto at = s.find("template <class Be>");
+  return s.substr(0, at) + "template <class Be> using my_preset = hrm<my_dims, my_cycles, " +
+         (c.contains("H_layers") ? c["H_layers"].dump() : std::string("?")) + ", " + mixer +
+         ", halt::q_head_continue, Be, grad::one_step>;";
+}
+
 }  // namespace import_detail
 
 struct imported_checkpoint {
@@ -290,7 +301,7 @@ inline imported_checkpoint import_torch_checkpoint(const fs::path& path, const f
     throw cli_error("no compiled preset has the architecture of " + out.source.string() + " " + want.dump() +
                     (unknown_keys(any, r).empty() ? std::string() : " (not determined: " + unknown_keys(any, r) + ")") +
                     (has_yaml ? std::string() : "; no all_config.yaml beside it, so the cycles and heads are unknown") +
-                    "; add a preset to include/gtrm/presets.hpp, e.g. `" + preset_suggestion(want) +
+                    "; add a preset to include/gtrm/presets.hpp, e.g. `" + suggestion(want) +
                     "`, list it in tools/presets.cmake and rebuild (compiled: " + compiled_names() + ")");
   }
   if (fits.size() > 1) {

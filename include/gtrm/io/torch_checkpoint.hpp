@@ -126,9 +126,9 @@ torch_state_dict read_torch_records(const Records& zip, const std::string& what)
   const auto* dict = detail::state_dict_of(*doc.root, what);
   std::map<std::string, std::vector<std::byte>> storages;
   for (const auto& [k, v] : dict->items) {
-    const auto* key = k->get<std::string>();
+    const auto* key = k->template get<std::string>();
     if (!key) throw error(what + ": the state_dict has a key that is not a string");
-    const auto* t = v->get<torch_pickle::tensor_ref>();
+    const auto* t = v->template get<torch_pickle::tensor_ref>();
     if (!t) throw error(what + ": state_dict entry " + *key + " is not a tensor");
     const std::string rec = prefix + "data/" + t->storage.key;
     if (!storages.count(t->storage.key)) {
