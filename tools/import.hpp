@@ -135,11 +135,11 @@ inline void from_tensors(resolution& r, const io::torch_state_dict& sd) {
   const std::string from = "tensor shapes";
   std::map<std::string, std::vector<std::int64_t>> shapes;
   for (const auto& t : sd.tensors) shapes[io::strip_torch_prefixes(t.name)] = t.shape;
-  if (auto it = shapes.find("model.inner.embed_tokens.weight"); it != shapes.end() && it->second.size() == 2) {
-    r.set("vocab_size", it->second[0], from + " (embed_tokens.weight)");
-    r.set("hidden_size", it->second[1], from + " (embed_tokens.weight)");
+  if (auto it = shapes.find("model.inner.embed_tokens.embedding_weight"); it != shapes.end() && it->second.size() == 2) {
+    r.set("vocab_size", it->second[0], from + " (embed_tokens.embedding_weight)");
+    r.set("hidden_size", it->second[1], from + " (embed_tokens.embedding_weight)");
   } else {
-    throw cli_error("the checkpoint has no model.inner.embed_tokens.weight: it is not a state_dict of the official TRM/HRM "
+    throw cli_error("the checkpoint has no model.inner.embed_tokens.embedding_weight: it is not a state_dict of the official TRM/HRM "
                     "code (ACTLossHead(model).state_dict(), keys model.inner.*)");
   }
   if (auto it = shapes.find("model.inner.puzzle_emb.weights"); it != shapes.end() && it->second.size() == 2) {

@@ -8,9 +8,13 @@ computes what gtrm computes.
 2. torch.load(TMP/step_N, weights_only=True), the `_orig_mod.` prefix stripped as the official evaluate does, into
    ACTLossHead(TinyRecursiveReasoningModel_ACTV1(arch of all_config.yaml + seq_len/vocab/puzzle count of the
    dataset)) with load_state_dict(strict=True);
-3. the first N test puzzles through the official model in eval mode (all halt_max_steps ACT steps, float32) and
-   through `gtrm solve RUN_DIR --trajectory --format json`: the Q-halt logit of every puzzle at every ACT step must
-   agree within 1e-5 relative (norm over all), and the predicted grid of every step must be identical.
+3. the first N test puzzles through the official model in eval mode (all halt_max_steps ACT steps; float32, and
+   float64 as the exact reference, as in tests/data/torch/make_fixtures.py) and through `gtrm solve RUN_DIR
+   --trajectory --format json`: the Q-halt logits of every puzzle at every ACT step must lie within 1e-5 (norm
+   relative) of the float64 reference, or within twice the official float32 run's own distance where that is
+   larger, and the predicted tokens may differ from the reference's argmax (beyond near-ties, top-two margin < 1e-4)
+   in no more places than twice those where the official float32 run's do: a barely trained model's recursion over 8
+   ACT steps amplifies float32 rounding, in PyTorch as in gtrm.
 Exit 0: pass; 1: fail; 77: skipped (no torch or numpy in this Python), for ctest's SKIP_RETURN_CODE.
 """
 import argparse, json, math, os, subprocess, sys, tempfile, types
@@ -83,25 +87,52 @@ def main():
     if torch.__version__.startswith("1."):
         batch = {k: v.long() for k, v in batch.items()}
     steps = arch["halt_max_steps"]
-    q_ours, q_ref, same_grids, grids = [], [], 0, 0
-    with torch.no_grad():
-        carry = head.model.initial_carry(batch)
-        for s in range(steps):
-            carry, o = head.model(carry=carry, batch=batch)
-            preds = o["logits"].argmax(-1).numpy()
-            for i in range(n):
-                st = solved[i]["trajectory"][s]
-                q_ours.append(st["q_halt_logit"])
-                q_ref.append(float(o["q_halt_logits"][i]))
-                ref_line = "".join("." if t == 1 else ("?" if t == 0 else str(t - 1)) for t in preds[i])
-                ours = st["prediction"]
-                same_grids += all(r == g or (r in ".?" and not g.isdigit()) for r, g in zip(ref_line, ours))
-                grids += 1
-    q_ours, q_ref = np.array(q_ours), np.array(q_ref)
-    rel = float(np.linalg.norm(q_ours - q_ref) / np.linalg.norm(q_ref))
-    print(f"export check: {n} puzzles x {steps} ACT steps, torch {torch.__version__}: q_halt logits relative error "
-          f"{rel:.3g} (max abs {float(np.abs(q_ours - q_ref).max()):.3g}); predicted grids identical {same_grids}/{grids}")
-    ok = rel <= 1e-5 and same_grids == grids
+
+    def reference(h):
+        qs, preds, margins = [], [], []
+        with torch.no_grad():
+            carry = h.model.initial_carry(batch)
+            for _ in range(steps):
+                carry, o = h.model(carry=carry, batch=batch)
+                top2 = o["logits"].double().topk(2, dim=-1).values
+                qs.append(o["q_halt_logits"].double().numpy())
+                preds.append(o["logits"].argmax(-1).numpy())
+                margins.append((top2[..., 0] - top2[..., 1]).numpy())
+        return np.stack(qs), np.stack(preds), np.stack(margins)
+
+    q32, p32, _ = reference(head)
+    q64, p64, m64 = reference(mf.to_float64(head, trm))  # the exact result of these weights (make_fixtures.py)
+    q_ours = np.array([[solved[i]["trajectory"][s]["q_halt_logit"] for i in range(n)] for s in range(steps)])
+    rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))
+    ours64, t32_64, ours32 = rel(q_ours, q64), rel(q32, q64), rel(q_ours, q32)
+    # predictions: every cell must agree with the exact reference's argmax, except where its top-two logits are within
+    # 1e-4 (a tie that float32 rounding may break either way, in PyTorch as in gtrm)
+    tok = {".": 1, "?": 0}
+    cells = wrong = ties = 0
+    for s in range(steps):
+        for i in range(n):
+            ours = [tok.get(c, None) if not c.isdigit() else int(c) + 1 for c in solved[i]["trajectory"][s]["prediction"]]
+            for j, t in enumerate(ours):
+                cells += 1
+                if t != p64[s, i, j]:
+                    if m64[s, i, j] < 1e-4:
+                        ties += 1
+                    else:
+                        if wrong < 5:
+                            print(f"  differs: step {s + 1} puzzle {i} cell {j}: gtrm token {t}, official {p64[s, i, j]} "
+                                  f"(margin {m64[s, i, j]:.3g})")
+                        wrong += 1
+    # the same count for the official float32 run: how far float32 rounding alone moves the argmax
+    t32_wrong = int(((p32 != p64) & (m64 >= 1e-4)).sum())
+    tol = max(1e-5, 2 * t32_64)
+    print(f"export check: {n} puzzles x {steps} ACT steps, torch {torch.__version__}, weights_only=True, strict load_state_dict")
+    print(f"  q_halt logits, relative to the official model in float64: gtrm {ours64:.3g} (tolerance {tol:.3g}); "
+          f"official float32 {t32_64:.3g}; gtrm vs official float32 {ours32:.3g}")
+    print(f"  predicted tokens vs the official float64 argmax: {cells - wrong - ties}/{cells} identical, {ties} at near-ties "
+          f"(top-two margin < 1e-4), {wrong} differ; the official float32 run differs from it in {t32_wrong}")
+    # a recursion of 8 ACT steps amplifies rounding: the official model's own float32 run moves some argmaxes too, so gtrm
+    # may differ from the exact result in no more tokens than twice the official float32 run does
+    ok = ours64 <= tol and wrong <= 2 * t32_wrong
     print("export check:", "PASS" if ok else "FAIL")
     return 0 if ok else 1
 
