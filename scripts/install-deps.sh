@@ -15,6 +15,9 @@ packages=(
   nlohmann-json3-dev     # JSON, safetensors headers
   libopenmpi-dev         # data-parallel training over MPI (GTRM_ENABLE_MPI)
   openmpi-bin            # mpirun, for the 2-rank test
+  pkg-config             # finds libzip and yaml-cpp
+  libzip-dev             # PyTorch checkpoints: the zip container (io/torch_checkpoint.hpp)
+  libyaml-cpp-dev        # PyTorch checkpoints: the official code's all_config.yaml (gtrm import/export)
 )
 
 missing=()

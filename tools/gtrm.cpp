@@ -28,6 +28,8 @@
 #include "device.hpp"
 #include "dist.hpp"
 #include "eval.hpp"
+#include "export.hpp"
+#include "import.hpp"
 #include "info.hpp"
 #include "plot.hpp"
 #include "registry.hpp"
@@ -143,7 +145,7 @@ int main(int argc, char** argv) {
   auto* eval = app.add_subcommand("eval", "Exact/token accuracy of a checkpoint on a dataset; ARC pass@K and submission.json");
   std::string eval_ckpt, eval_data, pass_ks;
   eval_request er;
-  eval->add_option("checkpoint", eval_ckpt, "Checkpoint (.safetensors) or run directory")->required();
+  eval->add_option("checkpoint", eval_ckpt, "Checkpoint (.safetensors, or a PyTorch step_N/checkpoint of the official code) or run directory")->required();
   eval->add_option("--data", eval_data, "Dataset directory")->required();
   eval->add_option("--split", er.split, "Split to evaluate")->capture_default_str();
   eval->add_option("--batch", er.batch, "Puzzles per forward pass")->capture_default_str()->check(whole_number(1, 65536));
@@ -168,7 +170,7 @@ int main(int argc, char** argv) {
   auto* solve = app.add_subcommand("solve", "Solve puzzles (arguments, --file or stdin) with a checkpoint; text, JSON or SVG");
   std::string solve_ckpt;
   solve_request sr;
-  solve->add_option("checkpoint", solve_ckpt, "Checkpoint (.safetensors) or run directory")->required();
+  solve->add_option("checkpoint", solve_ckpt, "Checkpoint (.safetensors, or a PyTorch step_N/checkpoint of the official code) or run directory")->required();
   // allow_extra_args(false): CLI11 would otherwise split a bracketed argument such as an ARC grid [[1,2],[3,4]] at commas
   // and a positional without extra args takes one value: the second and later puzzles are collected as extras (below)
   solve->add_option("puzzles", sr.puzzles, "Puzzles, any number (Sudoku: digits and '.', e.g. 1.3...; '-' reads stdin)")
@@ -194,12 +196,30 @@ int main(int argc, char** argv) {
   solve->add_option("--device", solve_device, device_help)->capture_default_str();
   solve->add_option("--dtype", solve_dtype, dtype_help)->capture_default_str()->check(dtypes);
 
+  // ---- import, export (PyTorch checkpoints of the official code) ----
+  auto* import_cmd = app.add_subcommand("import", "A checkpoint of the official PyTorch TRM/HRM code (step_N, checkpoint) as a gtrm run directory");
+  import_request ir;
+  import_cmd->add_option("path", ir.path, "PyTorch checkpoint file, or the folder with it and all_config.yaml")->required();
+  import_cmd->add_option("--out", ir.out, "Run directory to write (model.safetensors, import.json)")->required();
+  import_cmd->add_option("--preset", ir.preset, "Compiled preset to load it as (default: the one its config and tensors fit)");
+  import_cmd->add_option("--data", ir.data, "Dataset directory: its seq_len and vocabulary (what the official config leaves to the data)");
+  import_cmd->add_flag("--overwrite", ir.overwrite, "Replace an existing model.safetensors in --out");
+  import_cmd->add_flag("--quiet,-q", ir.quiet, "No report");
+
+  auto* export_cmd = app.add_subcommand("export", "A gtrm checkpoint as a PyTorch file for the official code (torch.load, weights_only=True)");
+  export_request xr;
+  export_cmd->add_option("run", xr.run, "Run directory or model checkpoint (.safetensors)")->required();
+  export_cmd->add_option("--format", xr.format, "torch")->capture_default_str()->check(CLI::IsMember({"torch"}));
+  export_cmd->add_option("--out", xr.out, "File to write (the official name is step_N); all_config.yaml goes beside it")->required();
+  export_cmd->add_flag("--orig-mod", xr.orig_mod, "Prefix every key with _orig_mod. (a torch.compile'd model's state_dict, as pretrain.py saves)");
+  export_cmd->add_flag("--no-config", xr.no_config, "Do not write all_config.yaml");
+
   // ---- info, plot, presets, verify-reference ----
   auto* info = app.add_subcommand("info", "Architecture, parameter count and provenance of a checkpoint; without one, this build "
                                           "(backends, MPI, NCCL)");
   std::string info_ckpt;
   bool info_json = false;
-  info->add_option("checkpoint", info_ckpt, "Checkpoint (.safetensors) or run directory");
+  info->add_option("checkpoint", info_ckpt, "Checkpoint (.safetensors, or a PyTorch step_N/checkpoint of the official code) or run directory; none: what this gtrm was built with");
   info->add_flag("--json", info_json, "Print as JSON");
 
   auto* plot = app.add_subcommand("plot", "Training curves of a run as SVG (loss, accuracy, ACT steps, learning rate)");
@@ -309,7 +329,7 @@ int main(int argc, char** argv) {
       return select_device(p, train_device, train_dtype).train(p, rq);
     }
     if (*eval) {
-      const auto ck = open_checkpoint(eval_ckpt);
+      const auto ck = open_any_checkpoint(eval_ckpt);
       er.file = &ck.file;
       er.data = eval_data;
       if (!pass_ks.empty()) {
@@ -325,7 +345,7 @@ int main(int argc, char** argv) {
       return select_device(*ck.preset, eval_device, eval_dtype).eval(*ck.preset, er);
     }
     if (*solve) {
-      const auto ck = open_checkpoint(solve_ckpt);
+      const auto ck = open_any_checkpoint(solve_ckpt);
       sr.file = &ck.file;
       return select_device(*ck.preset, solve_device, solve_dtype).solve(*ck.preset, sr);
     }
@@ -333,7 +353,15 @@ int main(int argc, char** argv) {
       const auto& p = find_preset(bench_preset);
       return select_device(p, br.device, br.dtype).bench(p, br);
     }
-    if (*info) return info_ckpt.empty() ? run_build_info(info_json) : run_info(info_ckpt, info_json);
+    if (*info) {
+      if (info_ckpt.empty()) return run_build_info(info_json);
+      if (!is_torch_checkpoint(info_ckpt)) return run_info(info_ckpt, info_json);
+      temp_checkpoint tmp;  // a PyTorch file: what gtrm import would make of it
+      import_torch_checkpoint(info_ckpt, tmp.path, "", "");
+      return run_info(tmp.path.string(), info_json, info_ckpt + " (PyTorch checkpoint, imported in memory)");
+    }
+    if (*import_cmd) return run_import(ir);
+    if (*export_cmd) return run_export(xr);
     if (*plot) return run_plot(plot_run, plot_out);
     if (*presets) return list_presets(presets_json);
     if (*verify) return gtrm::tools::run_verify_reference(golden_file, tensor_tol, grad_tol, verify_dtype);

@@ -26,7 +26,8 @@ inline std::string thousands(std::int64_t v) {
   return out;
 }
 
-inline int run_info(const std::string& path_text, bool as_json) {
+// shown_as: what to call the checkpoint in the output (a PyTorch file's name, where PATH is its in-memory import)
+inline int run_info(const std::string& path_text, bool as_json, const std::string& shown_as = "") {
   fs::path path = path_text;
   std::error_code ec;
   if (!fs::exists(path, ec)) throw cli_error("checkpoint " + path.string() + " does not exist");
@@ -70,7 +71,8 @@ inline int run_info(const std::string& path_text, bool as_json) {
       if (preset.empty()) preset = p->name;
       break;
     }
-  ojson out{{"checkpoint", path.string()}, {"bytes", static_cast<std::int64_t>(fs::file_size(path, ec))},
+  const std::string shown = shown_as.empty() ? path.string() : shown_as;
+  ojson out{{"checkpoint", shown}, {"bytes", static_cast<std::int64_t>(fs::file_size(path, ec))},
             {"format", get("gtrm_format")}, {"preset", preset.empty() ? ojson(nullptr) : ojson(preset)},
             {"compiled_in", compiled}, {"task", get(meta_task).empty() ? (entry ? ojson(entry->task().name()) : ojson(nullptr)) : ojson(get(meta_task))},
             {"config", cfg}, {"parameters", params}, {"puzzle_embeddings", {{"rows", table_rows}, {"width", table_width}}}};
@@ -91,7 +93,7 @@ inline int run_info(const std::string& path_text, bool as_json) {
     return 0;
   }
   const auto row = [](const char* k, const std::string& v) { std::printf("%-14s %s\n", k, v.c_str()); };
-  row("checkpoint", path.string() + " (" + thousands(out["bytes"].get<std::int64_t>() / 1024) + " KiB)");
+  row("checkpoint", shown + " (" + thousands(out["bytes"].get<std::int64_t>() / 1024) + " KiB)");
   if (preset.empty()) row("preset", "unknown: no compiled preset has this architecture");
   else row("preset", preset + (compiled ? " (compiled in" + (entry ? ": " + entry->description : std::string()) + ")" : " (NOT compiled into this gtrm)"));
   if (!out["task"].is_null()) row("task", out["task"].get<std::string>());

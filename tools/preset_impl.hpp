@@ -31,6 +31,12 @@ std::string architecture_line() {
 }
 
 template <class Model>
+void check_state_of(const io::safetensors_reader& f) {
+  Model m(io::stored_puzzle_rows(f));
+  io::load_state_dict(m, f);
+}
+
+template <class Model>
 preset_entry make_preset_entry(const char* name, const char* task, const char* description) {
   preset_entry e;
   e.name = name;
@@ -45,6 +51,7 @@ preset_entry make_preset_entry(const char* name, const char* task, const char* d
   e.eval = &run_eval<Model>;
   e.solve = &run_solve<Model>;
   e.bench = &run_bench<Model>;
+  e.check_state = &check_state_of<Model>;
   e.task_of = tasks::make_task(task, e.vocab, e.seq);  // throws when the task does not fit the model
   return e;
 }

@@ -39,6 +39,8 @@ struct preset_entry {
   int (*eval)(const preset_entry&, const eval_request&) = nullptr;
   int (*solve)(const preset_entry&, const solve_request&) = nullptr;
   int (*bench)(const preset_entry&, const bench_request&) = nullptr;
+  // loads a checkpoint into this preset's model and throws io::error naming the first tensor that does not fit
+  void (*check_state)(const io::safetensors_reader&) = nullptr;
 
   std::shared_ptr<const tasks::task> task_of;  // the task for this model's vocabulary and sequence length
 
