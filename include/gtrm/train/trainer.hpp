@@ -11,6 +11,7 @@
 // The trainer owns everything a step touches (workspace, carry, optimizer state, EMA, RNG), allocates it once,
 // and saves/restores all of it, so a resumed run continues bit for bit.
 #pragma once
+#include <charconv>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -162,7 +163,7 @@ class trainer {
     const std::string where = "training state " + file.string();
     if (f.meta("gtrm_format").value_or("") != "trm-train-state-1")
       throw io::error(where + " is not a gtrm training state (metadata gtrm_format != trm-train-state-1)");
-    const auto gbs = std::stoll(f.meta("train.global_batch_size").value_or("0"));
+    const auto gbs = meta_count(f, "train.global_batch_size", where);
     if (gbs != cfg_.global_batch_size)
       throw io::error(where + " was saved with global batch size " + std::to_string(gbs) + ", this run uses " +
                       std::to_string(cfg_.global_batch_size));
@@ -187,8 +188,8 @@ class trainer {
     read.template operator()<std::int32_t>("train/carry.inputs", {rows, Model::S}, carry_.inputs);
     read.template operator()<std::int32_t>("train/carry.labels", {rows, Model::S}, carry_.labels);
     read.template operator()<std::int32_t>("train/carry.puzzle_identifiers", {rows}, carry_.puzzle_ids);
-    step_ = std::stoll(f.meta("train.step").value_or("0"));
-    const std::int64_t ostep = std::stoll(f.meta("train.optimizer_step").value_or("0"));
+    step_ = meta_count(f, "train.step", where);
+    const std::int64_t ostep = meta_count(f, "train.optimizer_step", where);
     if (cfg_.optimizer == optimizer_kind::adam_atan2) adam_.state().step = ostep; else adamw_.state().step = ostep;
     std::istringstream rng(f.meta("train.rng").value_or(""));
     rng >> rng_;
@@ -196,6 +197,16 @@ class trainer {
   }
 
  private:
+  // A count the state keeps in its metadata (absent: 0); text that is not a non-negative integer is an io::error.
+  static std::int64_t meta_count(const io::safetensors_reader& f, const char* key, const std::string& where) {
+    const std::string s = f.meta(key).value_or("0");
+    std::int64_t v = -1;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || v < 0)
+      throw io::error(where + ": metadata " + key + " is \"" + s + "\", expected a non-negative integer");
+    return v;
+  }
+
   std::int64_t optimizer_step() const {
     return cfg_.optimizer == optimizer_kind::adam_atan2 ? adam_.state().step : adamw_.state().step;
   }
