@@ -2,6 +2,7 @@
 """Writes the fuzz targets' seed corpora, tests/fuzz/corpus/<name>/: a few valid inputs (from tests/data or built
 here) and a few broken ones per parser. Run from the repository root: python3 tests/fuzz/make_seeds.py
 Standard library only; the corpora are committed, so this is needed only to change them."""
+import base64
 import json
 import os
 import struct
@@ -152,3 +153,12 @@ put("train_state", "broken_meta_range.safetensors", safetensors(
     meta={"gtrm_format": "trm-train-state-1", "train.global_batch_size": "99999999999999999999"}))
 put("train_state", "broken_config.safetensors", safetensors(
     {"w": ("F32", [1], struct.pack("<f", 1))}, meta={"gtrm_format": "1", "config": "{\"hidden_size\": [}"}))
+
+# ---- regressions: inputs the fuzzers found, kept so that every smoke run replays them ----
+put("npy", "regress_header_len_4gib.npy", b"\x93NUMPY\x02\x00" + struct.pack("<I", 0xFFFFFFF0) + b"{'descr'")
+put("npy", "regress_empty_shape_value.npy", base64.b64decode(  # xtensor's parser: back() of an empty string (UBSan)
+    "k05VTVBZAQB2AHsnZGVzY3InOiAnPGk0JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJysgKDUsKSwgfSAgICAgICAg"
+    "ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAQAAAAIAAAADAAAA"))
+put("puzzle", "regress_arc_colour_wraps.json", "[[4294967299]]")
+put("run_config", "regress_preset_number.json", '{"preset": 3}')
+put("run_dir", "regress_window_float_count.json", json.dumps({"step": 100, "window": {"batches": 1e300}}))
