@@ -1,7 +1,8 @@
 // libFuzzer target: what `gtrm train --resume RUNDIR` reads from a run directory besides the safetensors state
 // (fuzz_safetensors covers that format): RUNDIR/config.json (resolve_train), RUNDIR/train_state.json
 // (read_train_progress) and RUNDIR/metrics.jsonl (truncate_metrics, which keeps the lines up to the resumed step), all
-// from tools/train.hpp. cli_error is a rejection.
+// from tools/train.hpp, and metrics.jsonl as `gtrm plot` reads and draws it (tools/plot.hpp). cli_error is a rejection.
+#include "../../tools/plot.hpp"
 #include "../../tools/train.hpp"
 
 #include "fuzz_common.hpp"
@@ -26,6 +27,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   try {
     gc::truncate_metrics(dir / "metrics.jsonl", 100);
+  } catch (const gc::cli_error&) {
+  }
+  try {
+    (void)gc::plot_svg(gc::read_metrics(dir / "metrics.jsonl"), "fuzz");
   } catch (const gc::cli_error&) {
   }
   return 0;

@@ -162,3 +162,4 @@ put("npy", "regress_empty_shape_value.npy", base64.b64decode(  # xtensor's parse
 put("puzzle", "regress_arc_colour_wraps.json", "[[4294967299]]")
 put("run_config", "regress_preset_number.json", '{"preset": 3}')
 put("run_dir", "regress_window_float_count.json", json.dumps({"step": 100, "window": {"batches": 1e300}}))
+put("run_dir", "regress_metrics_step_text.jsonl", '{"step": 10, "split": "train"}\n{"step": "7", "split": 1}\n')
