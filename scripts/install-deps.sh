@@ -5,6 +5,7 @@ set -euo pipefail
 
 packages=(
   cmake ninja-build g++ clang libomp-dev
+  libclang-rt-dev        # clang's sanitizer and libFuzzer runtimes (tests/fuzz, the sanitizer build in .ci/run)
   libeigen3-dev          # CPU backend
   libopenblas-openmp-dev # CPU backend GEMMs (the OpenMP build of OpenBLAS)
   libdnnl-dev            # CPU bf16 products (oneDNN: AMX / AVX512-BF16 dispatch)

@@ -130,11 +130,18 @@ inline std::vector<ojson> read_metrics(const fs::path& file) {
   while (std::getline(in, line)) {
     ++n;
     if (line.empty()) continue;
+    ojson row;
     try {
-      rows.push_back(ojson::parse(line));
+      row = ojson::parse(line);
     } catch (const std::exception&) {
       throw cli_error(file.string() + ":" + std::to_string(n) + ": not a JSON object");
     }
+    // plot_svg reads "step" as a number and "split" as text (value() of another type throws nlohmann's type_error)
+    if (!row.is_object() || (row.contains("step") && !row["step"].is_number()) ||
+        (row.contains("split") && !row["split"].is_string()))
+      throw cli_error(file.string() + ":" + std::to_string(n) + ": not a metrics line (a JSON object with a number "
+                      "\"step\" and a text \"split\")");
+    rows.push_back(std::move(row));
   }
   return rows;
 }

@@ -246,9 +246,10 @@ inline train_request resolve_train(const train_args& a) {
     rq.out = a.resume;
     rq.resume = true;
     const ojson cfg = read_json_file(rq.out / "config.json", "run configuration");
-    if (!cfg.is_object()) throw cli_error((rq.out / "config.json").string() + ": expected a JSON object");
-    rq.preset = config_text(cfg, "preset", (rq.out / "config.json").string());
-    rq.data = config_text(cfg, "data", (rq.out / "config.json").string());
+    const std::string cfg_name = "run configuration " + (rq.out / "config.json").string();
+    if (!cfg.is_object()) throw cli_error(cfg_name + " must hold a JSON object");
+    rq.preset = config_text(cfg, "preset", cfg_name);
+    rq.data = config_text(cfg, "data", cfg_name);
     find_preset(rq.preset);
     rq.hparams = default_hparams();
     for (const auto& [k, v] : cfg.items())
@@ -319,20 +320,54 @@ inline ojson window_json(const train::fit_window& w) {
           {"lm_loss", m.lm_loss}, {"q_halt_loss", m.q_halt_loss}, {"q_continue_loss", m.q_continue_loss}};
 }
 
+// Throws cli_error for a missing field or one of another type (a float where a count belongs would overflow its cast).
 inline train::fit_window window_from_json(const ojson& j) {
+  const auto field = [&](const char* k, bool integer) -> const ojson& {
+    if (!j.is_object() || !j.contains(k) || !(integer ? j[k].is_number_integer() : j[k].is_number()))
+      throw cli_error(std::string("the progress window's \"") + k + "\" must be " + (integer ? "an integer" : "a number"));
+    return j[k];
+  };
+  const auto count = [&](const char* k) { return field(k, true).get<std::int64_t>(); };
+  const auto number = [&](const char* k) { return field(k, false).get<double>(); };
   train::fit_window w;
-  w.batches = j.at("batches").get<std::int64_t>();
-  w.loss = j.at("loss").get<double>();
+  w.batches = count("batches");
+  w.loss = number("loss");
   auto& m = w.metrics;
-  m.count = j.at("count").get<std::int64_t>();
-  m.accuracy = j.at("accuracy").get<double>();
-  m.exact_accuracy = j.at("exact_accuracy").get<std::int64_t>();
-  m.q_halt_accuracy = j.at("q_halt_accuracy").get<std::int64_t>();
-  m.steps = j.at("steps").get<std::int64_t>();
-  m.lm_loss = j.at("lm_loss").get<double>();
-  m.q_halt_loss = j.at("q_halt_loss").get<double>();
-  m.q_continue_loss = j.at("q_continue_loss").get<double>();
+  m.count = count("count");
+  m.accuracy = number("accuracy");
+  m.exact_accuracy = count("exact_accuracy");
+  m.q_halt_accuracy = count("q_halt_accuracy");
+  m.steps = count("steps");
+  m.lm_loss = number("lm_loss");
+  m.q_halt_loss = number("q_halt_loss");
+  m.q_continue_loss = number("q_continue_loss");
   return w;
+}
+
+// RUNDIR/train_state.json of a run resumed at `step` (the step train_state.safetensors holds): the progress window
+// and the seconds trained before. Every defect is a cli_error naming the file.
+struct train_progress {
+  train::fit_window window;
+  double elapsed_s = 0;
+};
+inline train_progress read_train_progress(const fs::path& dir, std::int64_t step) {
+  const auto file = dir / "train_state.json";
+  const ojson st = read_json_file(file, "training progress file");
+  const auto stored_step = st.is_object() && st.contains("step") && st["step"].is_number_integer()
+                               ? st["step"].get<std::int64_t>() : std::int64_t{-1};
+  if (stored_step != step)
+    throw cli_error(dir.string() + ": train_state.json (step " + std::to_string(stored_step) +
+                    ") and train_state.safetensors (step " + std::to_string(step) + ") disagree");
+  train_progress p;
+  const std::string damaged = "training progress file " + file.string() + " is damaged: ";
+  try {
+    p.window = window_from_json(st.contains("window") ? st["window"] : ojson());
+  } catch (const cli_error& e) {
+    throw cli_error(damaged + e.what());
+  }
+  if (st.contains("elapsed_s") && !st["elapsed_s"].is_number()) throw cli_error(damaged + "\"elapsed_s\" must be a number");
+  p.elapsed_s = st.value("elapsed_s", 0.0);
+  return p;
 }
 
 // Keeps the metrics lines of steps <= step (a resumed run rewrites what came after its state).
@@ -344,7 +379,10 @@ inline void truncate_metrics(const fs::path& file, std::int64_t step) {
   while (std::getline(in, line)) {
     if (line.empty()) continue;
     try {
-      if (json::parse(line).value("step", std::int64_t{0}) > step) continue;
+      const auto j = json::parse(line);
+      if (!j.is_object()) continue;  // not a metrics line
+      // an integer step only: value<int64_t>() of a float such as 1e300 would overflow its cast
+      if (j.contains("step") && j["step"].is_number_integer() && j["step"].get<std::int64_t>() > step) continue;
     } catch (const std::exception&) {
       continue;  // a torn last line
     }
@@ -431,19 +469,9 @@ int run_train(const preset_entry& p, const train_request& rq) {
   double elapsed_before = 0;
   if (rq.resume) {
     tr.load_state(dir / "train_state.safetensors");
-    const ojson st = read_json_file(dir / "train_state.json", "training progress file");
-    std::int64_t state_step = -1;
-    try {
-      state_step = st.at("step").get<std::int64_t>();
-      window = window_from_json(st.at("window"));
-      elapsed_before = st.value("elapsed_s", 0.0);
-    } catch (const nlohmann::json::exception&) {
-      throw cli_error((dir / "train_state.json").string() +
-                      ": expected the numbers step, elapsed_s and window{batches, loss, count, ...} (a damaged progress file)");
-    }
-    if (state_step != tr.step())
-      throw cli_error(dir.string() + ": train_state.json (step " + std::to_string(state_step) +
-                      ") and train_state.safetensors (step " + std::to_string(tr.step()) + ") disagree");
+    const auto progress = read_train_progress(dir, tr.step());
+    window = progress.window;
+    elapsed_before = progress.elapsed_s;
     if (root) truncate_metrics(dir / "metrics.jsonl", tr.step());
     train::skip_batches(loader, tr.step());
     if (tr.step() >= total) {

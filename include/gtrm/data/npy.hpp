@@ -6,6 +6,7 @@
 // any integer dtype, narrowed with a range check, since the reference does not always write the dtype it means to.
 #pragma once
 #include <algorithm>
+#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -68,6 +70,65 @@ struct header_info {
   std::uintmax_t data_bytes = 0;  // bytes after the header
 };
 
+// The header dict numpy writes, {'descr': '<i4', 'fortran_order': False, 'shape': (2, 3), }, keys in that order (as
+// numpy and xtensor have them), blanks anywhere between tokens. Written here because xtensor's parser reads back() of
+// empty strings on some malformed headers (undefined behaviour, found by tests/fuzz/fuzz_npy). False if malformed.
+class header_scanner {
+ public:
+  explicit header_scanner(std::string_view s) : s_(s) {}
+  bool parse(std::string& descr, bool& fortran, std::vector<std::size_t>& shape) {
+    if (!eat("{") || !eat("'descr'") || !eat(":") || !quoted(descr) || !eat(",")) return false;
+    if (!eat("'fortran_order'") || !eat(":")) return false;
+    if (eat("True")) fortran = true;
+    else if (eat("False")) fortran = false;
+    else return false;
+    if (!eat(",") || !eat("'shape'") || !eat(":") || !eat("(")) return false;
+    shape.clear();
+    while (!eat(")")) {  // (), (5,), (2, 3)
+      std::size_t d = 0;
+      if (!number(d)) return false;
+      shape.push_back(d);
+      if (!eat(",")) {
+        if (!eat(")")) return false;
+        break;
+      }
+    }
+    eat(",");
+    if (!eat("}")) return false;
+    skip();
+    return i_ == s_.size();
+  }
+
+ private:
+  void skip() {
+    while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+  }
+  bool eat(std::string_view t) {
+    skip();
+    if (s_.substr(i_, t.size()) != t) return false;
+    i_ += t.size();
+    return true;
+  }
+  bool quoted(std::string& out) {
+    skip();
+    if (i_ >= s_.size() || s_[i_] != '\'') return false;
+    const auto end = s_.find('\'', i_ + 1);
+    if (end == std::string_view::npos) return false;
+    out = std::string(s_.substr(i_ + 1, end - i_ - 1));
+    i_ = end + 1;
+    return true;
+  }
+  bool number(std::size_t& v) {  // decimal digits that fit size_t
+    skip();
+    const auto r = std::from_chars(s_.data() + i_, s_.data() + s_.size(), v);
+    if (r.ec != std::errc()) return false;
+    i_ = static_cast<std::size_t>(r.ptr - s_.data());
+    return true;
+  }
+  std::string_view s_;
+  std::size_t i_ = 0;
+};
+
 // Reads magic, version and header of an open file; leaves `in` at the first data byte.
 inline header_info read_header(std::ifstream& in, const std::filesystem::path& file) {
   const std::string name = file.string();
@@ -87,20 +148,26 @@ inline header_info read_header(std::ifstream& in, const std::filesystem::path& f
   } else {
     throw data_error(name + ": unsupported .npy format version " + std::to_string(pre[6]));
   }
+  // The header length is checked against the file before allocating: a corrupt one cannot ask for gigabytes.
+  std::error_code size_ec;
+  const std::uintmax_t size = std::filesystem::file_size(file, size_ec);
+  const auto header_start = static_cast<std::uintmax_t>(in.tellg());
+  if (!in || size_ec || size < header_start || header_len > size - header_start)
+    throw data_error(name + ": truncated .npy header (" + std::to_string(header_len) + " bytes announced)");
   std::string header(header_len, '\0');
   in.read(header.data(), static_cast<std::streamsize>(header_len));
   if (!in || header_len == 0) throw data_error(name + ": truncated .npy header");
   header_info h;
   bool fortran = false;
-  try {
-    xt::detail::parse_header(header, h.descr, &fortran, h.shape);
-  } catch (const std::exception& e) {
-    throw data_error(name + ": malformed .npy header (" + e.what() + ")");
-  }
-  // the element count must not overflow: a corrupt header could otherwise wrap it to a small number
+  if (!header_scanner(header).parse(h.descr, fortran, h.shape))
+    throw data_error(name + ": malformed .npy header (expected {'descr': '<type>', 'fortran_order': False, "
+                            "'shape': (<dims>), } as numpy writes it)");
+  // Overflow-checked: a wrapped product would let a huge shape pass the size check (an empty array has no limit).
+  if (std::find(h.shape.begin(), h.shape.end(), std::size_t{0}) != h.shape.end()) h.count = 0;
   for (std::size_t d : h.shape) {
-    if (d != 0 && h.count > std::numeric_limits<std::size_t>::max() / d)
-      throw data_error(name + ": shape " + shape_str(h.shape) + " has more elements than can be addressed (corrupt header)");
+    if (h.count == 0) break;
+    if (h.count > std::numeric_limits<std::size_t>::max() / d)
+      throw data_error(name + ": shape " + shape_str(h.shape) + " has more elements than memory can address");
     h.count *= d;
   }
   if (fortran && h.shape.size() > 1) throw data_error(name + ": Fortran-ordered array, expected C order");

@@ -37,8 +37,10 @@ class arc_task final : public task {
       if (g.w == 0) g.w = static_cast<int>(row.size());
       if (static_cast<int>(row.size()) != g.w) throw input_error(where + ": the rows of an ARC grid must have equal lengths");
       for (const auto& v : row) {
-        if (!v.is_number_integer() || v.get<int>() < 0 || v.get<int>() > 9) throw input_error(where + ": ARC colours are integers 0-9");
-        g.cells.push_back(static_cast<std::uint8_t>(v.get<int>()));
+        // read as int64: get<int>() would truncate 4294967299 to the colour 3
+        if (!v.is_number_integer() || v.get<std::int64_t>() < 0 || v.get<std::int64_t>() > 9)
+          throw input_error(where + ": ARC colours are integers 0-9");
+        g.cells.push_back(static_cast<std::uint8_t>(v.get<std::int64_t>()));
       }
     }
     return g;
