@@ -98,8 +98,10 @@ class any {
   static constexpr bool device_memory = false;   // host memory: none and mpi
 
   any() : any(none{}) {}
-  template <communicator C>
-    requires(!std::is_same_v<C, any> && !C::device_memory)
+  // is_same first: the conjunction stops there for any itself, before communicator<any> would ask whether any is
+  // copy-constructible through this very constructor (a recursion clang rejects)
+  template <class C>
+    requires(!std::is_same_v<std::remove_cvref_t<C>, any> && communicator<C> && !C::device_memory)
   any(C c) : p_(std::make_shared<model<C>>(std::move(c))) {}  // NOLINT: implicit, like std::function
 
   int rank() const { return p_->rank(); }
