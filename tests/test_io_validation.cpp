@@ -150,7 +150,7 @@ TEST_CASE("validation: an npy shape whose element count overflows is refused bef
   const auto msg = error_of([&] { data::read_npy<std::uint8_t>(dir / "huge.npy"); });
   CAPTURE(msg);
   CHECK(has(msg, (dir / "huge.npy").string()));
-  CHECK(has(msg, "has more elements than can be addressed"));
+  CHECK(has(msg, "has more elements than memory can address"));
 }
 
 TEST_CASE("validation: a dataset split with no examples is refused when read") {
