@@ -1,6 +1,7 @@
 # `mpirun -np 2 gtrm train` (tools/dist.hpp): a 2-rank run with an evaluation, stopped and resumed with 2 ranks, rank 0
-# alone writing the run directory; ranks that disagree stop with one message from rank 0; a rank killed mid-run ends
-# the job in bounded time, leaving the last complete state readable; `gtrm info` lists MPI.
+# alone writing the run directory; `mpirun -np 2 gtrm eval` equal to one process (ARC's votes gathered on rank 0);
+# ranks that disagree stop with one message from rank 0; a rank killed mid-run ends the job in bounded time, leaving
+# the last complete state readable; `gtrm info` lists MPI.
 #   -DGTRM=<gtrm> -DWORK=<scratch> -DSOURCE=<source tree> -DMPIEXEC=<mpiexec>
 include(${CMAKE_CURRENT_LIST_DIR}/cli_test_lib.cmake)
 file(REMOVE_RECURSE ${WORK})
@@ -40,6 +41,50 @@ if(NOT n EQUAL 6)  # train lines at 10, 20, 30, 40 and evaluations at 20, 40, ea
   message(FATAL_ERROR "metrics.jsonl holds ${n} lines, expected 6 (one writer):\n${lines}")
 endif()
 gtrm_run(ok eval ${WORK}/mpi --data ${WORK}/data)
+
+# `mpirun -np 2 gtrm eval`: each rank solves its slice of every batch; the figures equal one process's, the cut at
+# --max-examples (27: inside the second batch of 16, in rank 1's half) included, and rank 0 alone prints
+gtrm_run(ok eval ${WORK}/mpi --data ${WORK}/data --batch 16 --max-examples 27 --json --quiet)
+set(single "${OUT}")
+execute_process(COMMAND ${mpirun} -np 2 ${GTRM} eval ${WORK}/mpi --data ${WORK}/data --batch 16 --max-examples 27 --json --quiet
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err WORKING_DIRECTORY ${WORK})
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "mpirun -np 2 gtrm eval: rc ${rc}\n${out}\n${err}")
+endif()
+foreach(key examples exact_accuracy token_accuracy mean_act_steps)
+  string(JSON a GET "${single}" ${key})
+  string(JSON b GET "${out}" ${key})
+  if(NOT a STREQUAL b)
+    message(FATAL_ERROR "gtrm eval, 1 rank vs 2 ranks: ${key} ${a} vs ${b}\n${single}\n${out}")
+  endif()
+endforeach()
+string(JSON n GET "${out}" examples)
+if(NOT n EQUAL 27)
+  message(FATAL_ERROR "mpirun -np 2 gtrm eval --max-examples 27 evaluated ${n} examples")
+endif()
+
+# ARC: the votes of both ranks cast on rank 0 give one process's pass@K and the same submission.json
+gtrm_run(ok data arc --input-file-prefix ${SOURCE}/tests/data/arc/tiny/combined/tiny --subsets training,evaluation
+         --test-set-name evaluation --num-aug 3 --output-dir ${WORK}/arc --quiet)
+gtrm_run(ok train --preset arc-test --data ${WORK}/arc --out ${WORK}/arc-run --steps 6 --eval-every 0 --quiet)
+gtrm_run(ok eval ${WORK}/arc-run --data ${WORK}/arc --batch 4 --submission ${WORK}/sub1.json --json --quiet)
+set(single "${OUT}")
+execute_process(COMMAND ${mpirun} -np 2 ${GTRM} eval ${WORK}/arc-run --data ${WORK}/arc --batch 4 --submission ${WORK}/sub2.json
+                        --json --quiet
+                RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err WORKING_DIRECTORY ${WORK})
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "mpirun -np 2 gtrm eval (ARC): rc ${rc}\n${out}\n${err}")
+endif()
+string(JSON a GET "${single}" arc)
+string(JSON b GET "${out}" arc)
+string(JSON ea GET "${single}" examples)
+string(JSON eb GET "${out}" examples)
+file(READ ${WORK}/sub1.json s1)
+file(READ ${WORK}/sub2.json s2)
+if(NOT a STREQUAL b OR NOT ea EQUAL eb OR NOT s1 STREQUAL s2 OR ea LESS 5)
+  message(FATAL_ERROR "ARC eval, 1 rank vs 2 ranks (${ea} vs ${eb} examples):\n${a}\n${b}\n${s1}\n${s2}")
+endif()
+message(STATUS "2-rank eval: the same figures as one process; ARC (${eb} examples over 2 ranks) ${b}")
 
 # ranks that disagree on a setting (here the seed): one message, from rank 0, and no run directory
 execute_process(COMMAND ${mpirun} -np 1 ${GTRM} ${args} --out ${WORK}/bad : -np 1 ${GTRM} ${args} --seed 1 --out ${WORK}/bad

@@ -2,6 +2,9 @@
 // pass@K with the reference's voting over augmented versions, plus submission.json. The test-time knobs of
 // `gtrm solve` apply: --steps N (also beyond the trained max_act_steps), --adaptive Q-head halting, --vote K
 // (Sudoku/Maze: K symmetric versions of every puzzle). Defaults reproduce the reference's evaluation.
+// Under mpirun (dist.hpp) each rank solves its slice of every batch (the loader's rank slices); the counts are summed
+// over ranks and ARC's votes are cast on rank 0 (eval/arc_vote_gather.hpp), which alone prints and writes
+// submission.json: the same figures and file as one process.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -13,10 +16,12 @@
 #include <gtrm/eval/accuracy.hpp>
 #include <gtrm/eval/arc_submission.hpp>
 #include <gtrm/eval/arc_vote.hpp>
+#include <gtrm/eval/arc_vote_gather.hpp>
 #include <gtrm/io/state_dict.hpp>
 #include <gtrm/solve.hpp>
 
 #include "common.hpp"
+#include "dist.hpp"
 #include "registry.hpp"
 #include "task.hpp"
 
@@ -43,7 +48,12 @@ template <class Model>
 int run_eval(const preset_entry& p, const eval_request& rq) {
   using clock = std::chrono::steady_clock;
   const tasks::task& t = p.task();
+  const comm::any& world = process_comm();
+  const bool root = world.rank() == 0;
   if (rq.batch < 1) throw cli_error("--batch must be at least 1");
+  if (rq.batch % world.size() != 0)
+    throw collective_error("--batch " + std::to_string(rq.batch) + " is not a multiple of the " + std::to_string(world.size()) +
+                           " ranks (mpirun -np)");
   if (rq.steps < 0 || rq.min_steps < 1 || rq.vote < 0) throw cli_error("--steps, --min-steps and --vote must be positive");
   if (rq.vote > 1 && !t.votes_on_augmentations()) throw cli_error("--vote is for Sudoku and mazes; ARC always votes over its augmentations");
   const auto split = load_split_for(rq.data, rq.split, p);
@@ -56,28 +66,46 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
   Model m(rows);
   io::load_state_dict(m, f);
   [[maybe_unused]] const auto frozen = freeze_weights(m);  // weights fixed from here: packed once (cpu_bf16)
+  if (world.size() > 1) {
+    std::string settings = p.name + '\n' + rq.split + '\n' + std::to_string(rq.batch) + ' ' + std::to_string(rq.max_examples) +
+                           ' ' + std::to_string(rq.steps) + ' ' + std::to_string(rq.adaptive) + ' ' + std::to_string(rq.min_steps) +
+                           ' ' + std::to_string(rq.vote) + ' ' + std::to_string(rq.seed);
+    auto weights = fnv1a(settings.data(), settings.size());
+    for (const auto& name : f.names()) {  // the stored tensors (host memory whatever the backend)
+      const auto bytes = f.raw(name);
+      weights = fnv1a(bytes.data(), bytes.size(), static_cast<std::uint64_t>(fnv1a(name.data(), name.size(), static_cast<std::uint64_t>(weights))));
+    }
+    ranks_agree(world, weights, "the checkpoint or the evaluation flags");
+    const auto& d = split.data;
+    ranks_agree(world, fnv1a(d.labels.data(), d.labels.size(), static_cast<std::uint64_t>(fnv1a(d.inputs.data(), d.inputs.size()))),
+                "the data (" + rq.data.string() + "/" + rq.split + ")");
+  }
 
   const auto t0 = clock::now();
-  status_line status(rq.quiet);
+  status_line status(rq.quiet || !root);
   solve_options o{.max_steps = rq.steps, .adaptive = rq.adaptive, .min_steps = rq.min_steps};
   const int max_steps = rq.steps > 0 ? rq.steps : Model::cycles_v.max_act_steps;
   eval::accuracy acc;
   std::int64_t examples = 0, act_steps = 0;
-  std::optional<eval::arc_evaluator> arc;
-  if (t.scoring_rule() == tasks::scoring::arc_vote) arc.emplace(eval::arc_evaluator::from_dataset(rq.data, 2, rq.pass_ks));
+  std::optional<eval::arc_evaluator> arc;  // rank 0's: the votes of every rank
+  const bool arc_scoring = t.scoring_rule() == tasks::scoring::arc_vote;
+  if (arc_scoring) root_decides(world, [&] { arc.emplace(eval::arc_evaluator::from_dataset(rq.data, 2, rq.pass_ks)); });
 
   const auto& meta = split.metadata;
-  data::test_loader loader(split.data, meta, {.seed = 0, .global_batch_size = rq.batch});
+  data::test_loader loader(split.data, meta, {.seed = 0, .global_batch_size = rq.batch, .rank = world.rank(), .num_replicas = world.size()});
   loader.begin();
-  batch_solver<Model> solver(m, rq.vote > 1 ? std::max(rq.vote, 1) : rq.batch);
+  batch_solver<Model> solver(m, rq.vote > 1 ? std::max(rq.vote, 1) : rq.batch / world.size());
   const auto augs = rq.vote <= 1 ? std::vector<token_augmentation>{} : t.augmentations(rq.vote, rq.seed);
   const std::size_t total = rq.max_examples > 0 ? std::min<std::size_t>(static_cast<std::size_t>(rq.max_examples), split.data.num_examples())
                                                 : split.data.num_examples();
   data::batch b;
   std::vector<std::int32_t> preds;
-  while (examples < static_cast<std::int64_t>(total) && loader.next(b)) {
-    const auto n = std::min<index_t>(b.rows, static_cast<index_t>(total) - examples);
-    if (n <= 0) break;
+  std::int64_t seen = 0;  // global rows of the batches so far: the same on every rank, so every rank loops alike
+  while (seen < static_cast<std::int64_t>(total) && loader.next(b)) {
+    // this rank's rows start at global row seen + rank·(rows per rank); rows from `total` on are not evaluated
+    const auto first = seen + static_cast<std::int64_t>(world.rank()) * b.batch_size;
+    const auto n = static_cast<index_t>(std::clamp<std::int64_t>(static_cast<std::int64_t>(total) - first, 0, b.rows));
+    seen += b.global_rows;
     preds.assign(static_cast<std::size_t>(n * Model::S), 0);
     std::vector<double> q(static_cast<std::size_t>(n));
     if (rq.vote > 1) {
@@ -88,7 +116,7 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
         q[static_cast<std::size_t>(r)] = v.best.q_halt;
         act_steps += v.best.steps;
       }
-    } else {
+    } else if (n > 0) {
       const auto rs = solver.solve(b.inputs, b.puzzle_identifiers, n, o);
       for (index_t r = 0; r < n; ++r) {
         const auto& res = rs[static_cast<std::size_t>(r)];
@@ -98,14 +126,27 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
       }
     }
     acc.add(preds.data(), b.labels, static_cast<std::size_t>(n), static_cast<std::size_t>(Model::S));
-    if (arc) arc->update(b.puzzle_identifiers, b.inputs, preds.data(), q.data(), static_cast<std::size_t>(n));
+    if (arc_scoring)
+      eval::arc_update_gathered(arc ? &*arc : nullptr, world, b.puzzle_identifiers, b.inputs, preds.data(), q.data(),
+                                static_cast<std::size_t>(n), static_cast<std::size_t>(b.batch_size));
     examples += n;
     char line[160];
-    std::snprintf(line, sizeof line, "evaluated %lld/%zu examples, exact accuracy so far %.2f%%", static_cast<long long>(examples),
-                  total, 100 * acc.exact_accuracy());
+    std::snprintf(line, sizeof line, "evaluated %lld/%zu examples, exact accuracy so far %.2f%%%s",
+                  static_cast<long long>(std::min<std::int64_t>(seen, static_cast<std::int64_t>(total))), total,
+                  100 * acc.exact_accuracy(), world.size() > 1 ? " (rank 0's rows)" : "");
     status.update(line);
   }
   status.finish();
+  if (world.size() > 1) {  // every rank's counts, summed (exact in doubles below 2^53)
+    double v[7] = {static_cast<double>(acc.count), static_cast<double>(acc.exact), acc.token_sum, static_cast<double>(acc.tokens),
+                   static_cast<double>(acc.correct), static_cast<double>(examples), static_cast<double>(act_steps)};
+    comm::all_reduce_sum(world, std::span<double>(v, 7));
+    acc = {static_cast<std::size_t>(v[0]), static_cast<std::size_t>(v[1]), v[2], static_cast<std::size_t>(v[3]),
+           static_cast<std::size_t>(v[4])};
+    examples = static_cast<std::int64_t>(v[5]);
+    act_steps = static_cast<std::int64_t>(v[6]);
+  }
+  if (!root) return 0;
   const double secs = std::chrono::duration<double>(clock::now() - t0).count();
 
   ojson out{{"checkpoint", f.path().string()}, {"preset", p.name}, {"task", t.name()}, {"data", rq.data.string()},

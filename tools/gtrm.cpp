@@ -277,15 +277,17 @@ int main(int argc, char** argv) {
     }
     sr.puzzles.push_back(extra);
   }
-  // Under mpirun (or srun) `gtrm train` is data-parallel (dist.hpp); the other subcommands run once, without it.
+  // Under mpirun (or srun) `gtrm train` and `gtrm eval` are data-parallel (dist.hpp); the other subcommands run once,
+  // without it.
   const int launched = gtrm::comm::launcher_world_size();
 #ifdef GTRM_HAS_MPI
   std::unique_ptr<gtrm::comm::mpi_session> mpi;
 #endif
   if (launched > 1) {
-    if (!*train) {
+    if (!*train && !*eval) {
       if (std::getenv("OMPI_COMM_WORLD_RANK") == nullptr || std::string(std::getenv("OMPI_COMM_WORLD_RANK")) == "0")
-        std::fprintf(stderr, "gtrm: error: only `gtrm train` runs under mpirun; run this subcommand once, without it\n");
+        std::fprintf(stderr, "gtrm: error: only `gtrm train` and `gtrm eval` run under mpirun; run this subcommand once, "
+                             "without it\n");
       return 2;
     }
 #ifdef GTRM_HAS_MPI

@@ -12,6 +12,7 @@
 // act_row_stats per row; the host sums those O(batch) records (sum_row_stats), in row order, so the totals are the
 // same float64 sums as a host loop over the rows. The host never reads logits.
 #pragma once
+#include <cstddef>
 #include <cstdint>
 
 #include "../core/view.hpp"
@@ -36,6 +37,19 @@ struct act_metrics {
     count += o.count; accuracy += o.accuracy; exact_accuracy += o.exact_accuracy; q_halt_accuracy += o.q_halt_accuracy;
     steps += o.steps; lm_loss += o.lm_loss; q_halt_loss += o.q_halt_loss; q_continue_loss += o.q_continue_loss;
     return *this;
+  }
+
+  // As doubles, for one all-reduce over ranks (counts stay exact below 2^53).
+  static constexpr std::size_t packed_size = 8;
+  void pack(double* v) const {
+    v[0] = static_cast<double>(count); v[1] = accuracy; v[2] = static_cast<double>(exact_accuracy);
+    v[3] = static_cast<double>(q_halt_accuracy); v[4] = static_cast<double>(steps); v[5] = lm_loss; v[6] = q_halt_loss;
+    v[7] = q_continue_loss;
+  }
+  void unpack(const double* v) {
+    count = static_cast<std::int64_t>(v[0]); accuracy = v[1]; exact_accuracy = static_cast<std::int64_t>(v[2]);
+    q_halt_accuracy = static_cast<std::int64_t>(v[3]); steps = static_cast<std::int64_t>(v[4]); lm_loss = v[5];
+    q_halt_loss = v[6]; q_continue_loss = v[7];
   }
 };
 

@@ -179,19 +179,12 @@ eval_result evaluate_split(Model& m, const data::split_data& split, const data::
       },
       on_final);
   if (c.size() > 1) {
-    act_metrics& s = r.metrics;
-    double v[9] = {static_cast<double>(r.examples), static_cast<double>(s.count), s.accuracy, static_cast<double>(s.exact_accuracy),
-                   static_cast<double>(s.q_halt_accuracy), static_cast<double>(s.steps), s.lm_loss, s.q_halt_loss, s.q_continue_loss};
-    comm::all_reduce_sum(c, std::span<double>(v, 9));
+    double v[1 + act_metrics::packed_size];
+    v[0] = static_cast<double>(r.examples);
+    r.metrics.pack(v + 1);
+    comm::all_reduce_sum(c, std::span<double>(v, 1 + act_metrics::packed_size));
     r.examples = static_cast<std::int64_t>(v[0]);
-    s.count = static_cast<std::int64_t>(v[1]);
-    s.accuracy = v[2];
-    s.exact_accuracy = static_cast<std::int64_t>(v[3]);
-    s.q_halt_accuracy = static_cast<std::int64_t>(v[4]);
-    s.steps = static_cast<std::int64_t>(v[5]);
-    s.lm_loss = v[6];
-    s.q_halt_loss = v[7];
-    s.q_continue_loss = v[8];
+    r.metrics.unpack(v + 1);
   }
   return r;
 }

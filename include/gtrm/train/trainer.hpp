@@ -94,7 +94,7 @@ class trainer {
         demb_all_.resize(cfg.global_batch_size * Model::E);
         if constexpr (stage_grads) stage_i_.resize(static_cast<std::size_t>(cfg.global_batch_size + local_));
       }
-      if constexpr (Comm::device_memory) metrics_dev_.resize(9);
+      if constexpr (Comm::device_memory) metrics_dev_.resize(1 + act_metrics::packed_size);
       // every rank starts from rank 0's weights and buffers
       for (auto* b : {&m.params(), &m.h_init(), &m.l_init(), &m.puzzle_table()}) {
         const std::span<T> s(b->data(), b->size());
@@ -347,28 +347,20 @@ class trainer {
 
   // the step's loss and metrics summed over ranks (every rank reports the whole batch)
   void reduce_step_metrics(train_step_result& out) {
-    act_metrics& m = out.metrics;
-    double v[9] = {out.loss, static_cast<double>(m.count), m.accuracy, static_cast<double>(m.exact_accuracy),
-                   static_cast<double>(m.q_halt_accuracy), static_cast<double>(m.steps), m.lm_loss, m.q_halt_loss,
-                   m.q_continue_loss};
-    const std::span<double> h(v, 9);
+    double v[1 + act_metrics::packed_size];
+    v[0] = out.loss;
+    out.metrics.pack(v + 1);
+    const std::span<double> h(v, 1 + act_metrics::packed_size);
     if constexpr (Comm::device_memory) {
       const auto& be = m_.backend();
       from_host(be, metrics_dev_, std::span<const double>(h));
-      comm::all_reduce_sum(comm_, std::span<double>(metrics_dev_.data(), 9));
+      comm::all_reduce_sum(comm_, std::span<double>(metrics_dev_.data(), h.size()));
       to_host(be, h, metrics_dev_);
     } else {
       comm::all_reduce_sum(comm_, h);
     }
     out.loss = v[0];
-    m.count = static_cast<std::int64_t>(v[1]);
-    m.accuracy = v[2];
-    m.exact_accuracy = static_cast<std::int64_t>(v[3]);
-    m.q_halt_accuracy = static_cast<std::int64_t>(v[4]);
-    m.steps = static_cast<std::int64_t>(v[5]);
-    m.lm_loss = v[6];
-    m.q_halt_loss = v[7];
-    m.q_continue_loss = v[8];
+    out.metrics.unpack(v + 1);
   }
 
   // a carry buffer of this rank's rows, on the host, gathered to the whole batch (not in a step: allocates)
