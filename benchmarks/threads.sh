@@ -19,7 +19,8 @@
 #   LOADS     "quiet busy" (default): busy = `taskset -c BUSY_CORE yes > /dev/null` running beside the benchmark
 #   BUSY_CORE the core the busy process is pinned to (default 1)
 #   POLICIES  "passive spin" (default): passive = gtrm as shipped (it sets OMP_WAIT_POLICY=passive itself);
-#             spin = GOMP_SPINCOUNT=300000, GNU OpenMP's default spin before sleeping (gtrm before this change)
+#             spin = GOMP_SPINCOUNT=300000, GNU OpenMP's default spin before sleeping (gtrm before this change);
+#             also "short" = GOMP_SPINCOUNT=SHORT_SPIN (default 10000): a short spin, then sleep
 #   MODES     "split per-op" (default): split = gtrm as shipped (a network application's forward as one parallel
 #             region, the batch split across threads); per-op = GTRM_BATCH_SPLIT=0, one region per op as before
 #   TORCH     the Python with PyTorch (default /work/venv-torch/bin/python if present, else python3); "none" skips
@@ -35,6 +36,7 @@ threads_list=${THREADS:-"1 2"}
 loads=${LOADS:-"quiet busy"}
 busy_core=${BUSY_CORE:-1}
 policies=${POLICIES:-"passive spin"}
+short_spin=${SHORT_SPIN:-10000}
 modes=${MODES:-"split per-op"}
 timeout_s=${TIMEOUT:-900}
 export BATCH_sudoku6_demo=${BATCH_sudoku6_demo:-64} STEPS_sudoku6_demo=${STEPS_sudoku6_demo:-20}
@@ -84,6 +86,7 @@ for preset in $presets; do
         [[ $t == 1 && $mode == per-op ]] && continue   # one thread: the two are the same path
         env_args=(GTRM_BATCH_SPLIT=$([[ $mode == per-op ]] && echo 0 || echo 1))
         [[ $policy == spin ]] && env_args+=(GOMP_SPINCOUNT=300000)
+        [[ $policy == short ]] && env_args+=(GOMP_SPINCOUNT=$short_spin)
         start_load "$load"
         out=$(env "${env_args[@]}" timeout "$timeout_s" "$gtrm" bench --preset "$preset" --batch "$b" --steps "$n" \
               --threads "$t" 2>/dev/null)

@@ -1,4 +1,4 @@
-// libFuzzer target: the gtrm config JSON, `gtrm train --config FILE` (resolve_train in tools/train.hpp: the preset,
+// libFuzzer target: the gtrm config JSON, `gtrm train --config FILE` (resolve_train in tools/train_hparams.hpp: the preset,
 // the data, every hyper-parameter checked against its kind and range), once with the preset given on the command line
 // and once taken from the file. cli_error is a rejection.
 #include "../../tools/train.hpp"
