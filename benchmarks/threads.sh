@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # CPU threading under real conditions (issue #17 item 3, issue #18 item 5): training throughput and batch-1 solve
 # latency of `gtrm bench` at 1 and 2 threads, on a quiet machine and with one busy process beside it
-# (`taskset -c 1 yes > /dev/null`), under the OpenMP wait policy gtrm now picks (passive) and under GNU OpenMP's
-# default spin (GOMP_SPINCOUNT=300000, what gtrm ran with before); and PyTorch's training step and batch-1 ACT step
+# (`taskset -c 1 yes > /dev/null`), under the OpenMP wait policy gtrm starts with (a short spin, GOMP_SPINCOUNT=3000),
+# sleeping at once (passive) and GNU OpenMP's default spin (GOMP_SPINCOUNT=300000); and PyTorch's training step and batch-1 ACT step
 # (benchmarks/pytorch/bench_torch.py) under the same conditions. Prints one Markdown table per side.
 #
 #   benchmarks/threads.sh                       # everything (~30-60 min on a quiet 2-core machine)
@@ -18,9 +18,9 @@
 #   THREADS   thread counts (default "1 2")
 #   LOADS     "quiet busy" (default): busy = `taskset -c BUSY_CORE yes > /dev/null` running beside the benchmark
 #   BUSY_CORE the core the busy process is pinned to (default 1)
-#   POLICIES  "passive spin" (default): passive = gtrm as shipped (it sets OMP_WAIT_POLICY=passive itself);
-#             spin = GOMP_SPINCOUNT=300000, GNU OpenMP's default spin before sleeping (gtrm before this change);
-#             also "short" = GOMP_SPINCOUNT=SHORT_SPIN (default 10000): a short spin, then sleep
+#   POLICIES  "shipped passive spin" (default): shipped = gtrm as it starts itself (GOMP_SPINCOUNT=3000, unless the
+#             environment chooses); passive = OMP_WAIT_POLICY=passive (sleep at once); spin = GOMP_SPINCOUNT=300000,
+#             GNU OpenMP's default spin before sleeping; also "short" = GOMP_SPINCOUNT=SHORT_SPIN (default 10000)
 #   MODES     "split per-op" (default): split = gtrm as shipped (a network application's forward as one parallel
 #             region, the batch split across threads); per-op = GTRM_BATCH_SPLIT=0, one region per op as before
 #   TORCH     the Python with PyTorch (default /work/venv-torch/bin/python if present, else python3); "none" skips
@@ -35,7 +35,7 @@ steps=${STEPS:-3}
 threads_list=${THREADS:-"1 2"}
 loads=${LOADS:-"quiet busy"}
 busy_core=${BUSY_CORE:-1}
-policies=${POLICIES:-"passive spin"}
+policies=${POLICIES:-"shipped passive spin"}
 short_spin=${SHORT_SPIN:-10000}
 modes=${MODES:-"split per-op"}
 timeout_s=${TIMEOUT:-900}
@@ -86,9 +86,10 @@ for preset in $presets; do
         [[ $t == 1 && $mode == per-op ]] && continue   # one thread: the two are the same path
         env_args=(GTRM_BATCH_SPLIT=$([[ $mode == per-op ]] && echo 0 || echo 1))
         [[ $policy == spin ]] && env_args+=(GOMP_SPINCOUNT=300000)
+        [[ $policy == passive ]] && env_args+=(OMP_WAIT_POLICY=passive)
         [[ $policy == short ]] && env_args+=(GOMP_SPINCOUNT=$short_spin)
         start_load "$load"
-        out=$(env "${env_args[@]}" timeout "$timeout_s" "$gtrm" bench --preset "$preset" --batch "$b" --steps "$n" \
+        out=$(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT "${env_args[@]}" timeout "$timeout_s" "$gtrm" bench --preset "$preset" --batch "$b" --steps "$n" \
               --threads "$t" 2>/dev/null)
         rc=$?
         stop_load

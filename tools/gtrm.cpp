@@ -94,9 +94,10 @@ std::string command_name(const CLI::App& app) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Idle OpenMP threads sleep instead of spinning, so a busy neighbour costs its share of the machine, not 10-100x
-  // (include/gtrm/backend/cpu/threads.hpp); re-executes once unless the user set OMP_WAIT_POLICY or GOMP_SPINCOUNT.
-  gtrm::cpu_threads::ensure_passive_wait_policy(argv);
+  // Idle OpenMP threads spin only briefly before they sleep, so a busy neighbour costs its share of the machine, not
+  // 10-100x (include/gtrm/backend/cpu/threads.hpp); re-executes once unless the user set OMP_WAIT_POLICY or
+  // GOMP_SPINCOUNT.
+  gtrm::cpu_threads::ensure_short_spin_wait_policy(argv);
   // A full disk or a file-size limit must be an error message, not a signal.
   std::signal(SIGXFSZ, SIG_IGN);
 

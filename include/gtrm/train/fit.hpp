@@ -156,6 +156,8 @@ fit_status fit(trainer<Model, Comm>& tr, data::train_loader& loader, const fit_o
 // max_examples examples (0: all, rounded up to whole batches). on_final sees each batch's last step (evaluate.hpp).
 // With a communicator of N ranks (collective): each rank runs its batch_size / N rows of every global batch (the
 // loader's rank slice) and the metrics are summed over ranks, so every rank returns the whole split's result.
+// on_final then sees this rank's rows of each batch, once per batch on every rank: ARC voting gathers them on rank 0
+// from there (eval/arc_vote_gather.hpp, a collective per batch, as `gtrm eval` does).
 template <class Model, class OnFinal, comm::communicator Comm>
   requires(!Comm::device_memory)  // host metrics; a device communicator reaches evaluation through comm::mpi
 eval_result evaluate_split(Model& m, const data::split_data& split, const data::dataset_metadata& meta, index_t batch_size,
