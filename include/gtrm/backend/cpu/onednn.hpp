@@ -27,6 +27,9 @@
 #include <string>
 #include <unordered_map>
 #include <vector>
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 #include "../../concepts.hpp"
 #include "../../core/bf16.hpp"
@@ -76,7 +79,13 @@ inline frozen_range& frozen() {
 }
 
 // op(X) stored as `rows` rows of `cols` values, `ld` apart, into a contiguous bf16 copy.
+// Threaded over rows when called outside a parallel region with enough elements (backward's and batch-1's products
+// are called that way, and a serial conversion of both operands cost as much as a third of the product itself);
+// inside a region (the batch-split forward) each thread converts its own operands.
 inline void to_bf16(const float* x, index_t rows, index_t cols, index_t ld, std::uint16_t* out) {
+#if defined(_OPENMP)
+#pragma omp parallel for schedule(static) if (rows * cols >= (index_t{1} << 16) && !omp_in_parallel())
+#endif
   for (index_t i = 0; i < rows; ++i) {
     const float* r = x + i * ld;
     std::uint16_t* o = out + i * cols;
