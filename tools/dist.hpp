@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include <gtrm/data/dataset.hpp>
 #include <gtrm/train/comm.hpp>
 
 namespace gtrm::cli {
@@ -57,6 +58,11 @@ inline std::int64_t fnv1a(const void* data, std::size_t n, std::uint64_t h = 146
   const auto* p = static_cast<const unsigned char*>(data);
   for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * 1099511628211ull;
   return static_cast<std::int64_t>(h);
+}
+
+// What the ranks compare of a dataset split: its inputs and labels.
+inline std::int64_t split_fingerprint(const data::split_data& d) {
+  return fnv1a(d.labels.data(), d.labels.size(), static_cast<std::uint64_t>(fnv1a(d.inputs.data(), d.inputs.size())));
 }
 
 // Every rank must hold the same value: one message from rank 0 otherwise (collective_error on every rank).

@@ -76,9 +76,7 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
       weights = fnv1a(bytes.data(), bytes.size(), static_cast<std::uint64_t>(fnv1a(name.data(), name.size(), static_cast<std::uint64_t>(weights))));
     }
     ranks_agree(world, weights, "the checkpoint or the evaluation flags");
-    const auto& d = split.data;
-    ranks_agree(world, fnv1a(d.labels.data(), d.labels.size(), static_cast<std::uint64_t>(fnv1a(d.inputs.data(), d.inputs.size()))),
-                "the data (" + rq.data.string() + "/" + rq.split + ")");
+    ranks_agree(world, split_fingerprint(split.data), "the data (" + rq.data.string() + "/" + rq.split + ")");
   }
 
   const auto t0 = clock::now();

@@ -145,9 +145,7 @@ int run_train(const preset_entry& p, const train_request& rq) {
     throw cli_error("batch " + std::to_string(batch) + " exceeds the " + std::to_string(train_split.data.num_examples()) +
                     " training examples of " + rq.data.string());
   if (world.size() > 1) {
-    const auto& d = train_split.data;
-    ranks_agree(world, fnv1a(d.labels.data(), d.labels.size(), static_cast<std::uint64_t>(fnv1a(d.inputs.data(), d.inputs.size()))),
-                "the training data");
+    ranks_agree(world, split_fingerprint(train_split.data), "the training data");
     if (batch % world.size() != 0)
       throw collective_error("batch " + std::to_string(batch) + " is not a multiple of the " + std::to_string(world.size()) +
                              " ranks (mpirun -np)");

@@ -4,7 +4,7 @@
 # each growing a scratch copy of its seed corpus. Prints one table row per target: executions, the corpus it ended
 # with (files), and its findings (crash/leak/oom/timeout files written, 0 when clean; slow-unit files, which libFuzzer
 # writes for any input slower than 10 s, are not findings). Run again with the same FUZZ_WORK to go on from the grown
-# corpus.
+# corpus; FUZZ_NICE sets the priority (default 19).
 #   tests/fuzz/run_long.sh [BUILD_DIR=build-fuzz] [RUNS=1000000] [SECONDS=1800] [TARGETS...]
 set -uo pipefail
 cd "$(dirname "$0")/../.."

@@ -28,35 +28,26 @@ void arc_update_gathered(arc_evaluator* arc, const C& c, const std::int32_t* puz
     return;
   }
   constexpr auto S = static_cast<std::size_t>(data::arc_seq_len);
-  const std::size_t row_ints = 1 + 2 * S;  // identifier, input, prediction
-  // (1 + local_rows·row_ints) int32 per rank: the real-row count, then the rows (padding rows left zero)
-  std::vector<std::int32_t> mine(1 + local_rows * row_ints, 0);
-  std::vector<double> mine_q(local_rows, 0.0);
+  // One int32 block per rank, each part contiguous so rank 0 votes straight from the gathered buffer:
+  //   [0] real rows | [1, 1+R) identifiers | then R·S inputs | then R·S predictions    (R = local_rows; padding 0)
+  const std::size_t R = local_rows, ids_at = 1, inputs_at = ids_at + R, preds_at = inputs_at + R * S;
+  std::vector<std::int32_t> mine(preds_at + R * S, 0);
+  std::vector<double> mine_q(R, 0.0);
   mine[0] = static_cast<std::int32_t>(rows);
-  for (std::size_t r = 0; r < rows; ++r) {
-    std::int32_t* dst = mine.data() + 1 + r * row_ints;
-    dst[0] = puzzle_identifiers[r];
-    std::copy_n(inputs + r * S, S, dst + 1);
-    std::copy_n(preds + r * S, S, dst + 1 + S);
-    mine_q[r] = q_halt_logits[r];
-  }
+  std::copy_n(puzzle_identifiers, rows, mine.data() + ids_at);
+  std::copy_n(inputs, rows * S, mine.data() + inputs_at);
+  std::copy_n(preds, rows * S, mine.data() + preds_at);
+  std::copy_n(q_halt_logits, rows, mine_q.data());
   const auto n = static_cast<std::size_t>(c.size());
   std::vector<std::int32_t> all(mine.size() * n);
-  std::vector<double> all_q(mine_q.size() * n);
+  std::vector<double> all_q(R * n);
   comm::all_gather(c, std::span<const std::int32_t>(mine), std::span<std::int32_t>(all));
   comm::all_gather(c, std::span<const double>(mine_q), std::span<double>(all_q));
   if (!arc) return;
-  std::vector<std::int32_t> ids(local_rows), in(local_rows * S), pred(local_rows * S);
   for (std::size_t k = 0; k < n; ++k) {
-    const std::int32_t* src = all.data() + k * mine.size();
-    const auto real = static_cast<std::size_t>(std::clamp<std::int32_t>(src[0], 0, static_cast<std::int32_t>(local_rows)));
-    for (std::size_t r = 0; r < real; ++r) {
-      const std::int32_t* row = src + 1 + r * row_ints;
-      ids[r] = row[0];
-      std::copy_n(row + 1, S, in.data() + r * S);
-      std::copy_n(row + 1 + S, S, pred.data() + r * S);
-    }
-    arc->update(ids.data(), in.data(), pred.data(), all_q.data() + k * local_rows, real);
+    const std::int32_t* blk = all.data() + k * mine.size();
+    const auto real = static_cast<std::size_t>(std::clamp<std::int32_t>(blk[0], 0, static_cast<std::int32_t>(R)));
+    arc->update(blk + ids_at, blk + inputs_at, blk + preds_at, all_q.data() + k * R, real);
   }
 }
 

@@ -49,7 +49,7 @@ inline int capped_threads(int requested) {
   return requested < cores ? requested : cores;
 }
 
-// True when the OpenMP runtime of this process was started with a wait policy the user chose or passive.
+// True when the environment already names a wait policy or spin count (the user's, or the short spin set below).
 inline bool wait_policy_chosen() {
   return std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr;
 }
