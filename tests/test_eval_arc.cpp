@@ -50,6 +50,20 @@ TEST_CASE("accuracy: exact and token accuracy with ignored labels") {
   CHECK(b.exact_accuracy() == 1.0);
   b += a;
   CHECK(b.count == 3);
+  // packed as doubles (the all-reduce over ranks) and back: every field, and sums of packs are the sum
+  double v[eval::accuracy::packed_size], w[eval::accuracy::packed_size];
+  a.pack(v);
+  b.pack(w);
+  for (std::size_t i = 0; i < eval::accuracy::packed_size; ++i) v[i] += w[i];
+  eval::accuracy sum;
+  sum.unpack(v);
+  eval::accuracy expect = a;
+  expect += b;
+  CHECK(sum.count == expect.count);
+  CHECK(sum.exact == expect.exact);
+  CHECK(sum.token_sum == expect.token_sum);
+  CHECK(sum.tokens == expect.tokens);
+  CHECK(sum.correct == expect.correct);
 }
 
 TEST_CASE("arc vote: inverse augmentation, ranking by (count, mean q), pass@K, submission") {

@@ -65,7 +65,7 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
                     " identifiers: it was trained on other data");
   Model m(rows);
   io::load_state_dict(m, f);
-  [[maybe_unused]] const auto frozen = freeze_weights(m);  // weights fixed from here: packed once (cpu_bf16)
+  [[maybe_unused]] const auto frozen = freeze_weights(m);  // weights fixed from here: packed once (cpu_bf16; cpu: oneDNN f32)
   if (world.size() > 1) {
     std::string settings = p.name + '\n' + rq.split + '\n' + std::to_string(rq.batch) + ' ' + std::to_string(rq.max_examples) +
                            ' ' + std::to_string(rq.steps) + ' ' + std::to_string(rq.adaptive) + ' ' + std::to_string(rq.min_steps) +
@@ -136,13 +136,15 @@ int run_eval(const preset_entry& p, const eval_request& rq) {
   }
   status.finish();
   if (world.size() > 1) {  // every rank's counts, summed (exact in doubles below 2^53)
-    double v[7] = {static_cast<double>(acc.count), static_cast<double>(acc.exact), acc.token_sum, static_cast<double>(acc.tokens),
-                   static_cast<double>(acc.correct), static_cast<double>(examples), static_cast<double>(act_steps)};
-    comm::all_reduce_sum(world, std::span<double>(v, 7));
-    acc = {static_cast<std::size_t>(v[0]), static_cast<std::size_t>(v[1]), v[2], static_cast<std::size_t>(v[3]),
-           static_cast<std::size_t>(v[4])};
-    examples = static_cast<std::int64_t>(v[5]);
-    act_steps = static_cast<std::int64_t>(v[6]);
+    constexpr std::size_t na = eval::accuracy::packed_size;
+    double v[na + 2];
+    acc.pack(v);
+    v[na] = static_cast<double>(examples);
+    v[na + 1] = static_cast<double>(act_steps);
+    comm::all_reduce_sum(world, std::span<double>(v, na + 2));
+    acc.unpack(v);
+    examples = static_cast<std::int64_t>(v[na]);
+    act_steps = static_cast<std::int64_t>(v[na + 1]);
   }
   if (!root) return 0;
   const double secs = std::chrono::duration<double>(clock::now() - t0).count();

@@ -53,6 +53,16 @@ struct accuracy {
     correct += o.correct;
     return *this;
   }
+  // As doubles, for summing over ranks with one all-reduce (counts are exact in doubles below 2^53).
+  static constexpr std::size_t packed_size = 5;
+  void pack(double* v) const {
+    v[0] = static_cast<double>(count); v[1] = static_cast<double>(exact); v[2] = token_sum;
+    v[3] = static_cast<double>(tokens); v[4] = static_cast<double>(correct);
+  }
+  void unpack(const double* v) {
+    count = static_cast<std::size_t>(v[0]); exact = static_cast<std::size_t>(v[1]); token_sum = v[2];
+    tokens = static_cast<std::size_t>(v[3]); correct = static_cast<std::size_t>(v[4]);
+  }
 };
 
 }  // namespace gtrm::eval
