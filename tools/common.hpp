@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include <gtrm/core/atomic_file.hpp>
+#include <gtrm/model/frozen_weights.hpp>
 #include <nlohmann/json.hpp>
 
 #ifndef GTRM_VERSION
@@ -29,16 +30,7 @@
 
 namespace gtrm::cli {
 
-// While alive, the model's weights are frozen for the backend (cpu_bf16: packed once into oneDNN's layout and reused;
-// tools call it in eval/solve, never in training, whose weights change every step). Nothing on other backends.
-template <class Model>
-auto freeze_weights(const Model& m) {
-  using Be = typename Model::backend_type;
-  if constexpr (requires { typename Be::frozen_weights; })
-    return typename Be::frozen_weights(m.params().data(), static_cast<std::size_t>(m.params().size()));
-  else
-    return 0;
-}
+using gtrm::freeze_weights;  // model/frozen_weights.hpp: eval, solve and bench's solves hold one
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;

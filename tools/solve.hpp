@@ -303,7 +303,7 @@ int run_solve(const preset_entry& p, const solve_request& rq) {
   const io::safetensors_reader& f = *rq.file;
   Model m(io::stored_puzzle_rows(f));
   io::load_state_dict(m, f);
-  [[maybe_unused]] const auto frozen = freeze_weights(m);  // weights fixed from here: packed once (cpu_bf16)
+  [[maybe_unused]] const auto frozen = freeze_weights(m);  // weights fixed from here: packed once (cpu_bf16; cpu: oneDNN f32)
   if (rq.puzzle_id < 0 || rq.puzzle_id >= std::max<index_t>(1, m.num_puzzle_ids()))
     throw cli_error("--puzzle-id " + std::to_string(rq.puzzle_id) + " is outside the checkpoint's " +
                     std::to_string(m.num_puzzle_ids()) + " puzzle embeddings");

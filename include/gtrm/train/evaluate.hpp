@@ -9,6 +9,7 @@
 #include <random>
 
 #include "../model/act.hpp"
+#include "../model/frozen_weights.hpp"
 
 namespace gtrm::train {
 
@@ -34,6 +35,7 @@ eval_result evaluate(Model& m, index_t batch_size, Next&& next, OnFinal&& on_fin
   eval_result out;
   batch_ref b;
   index_t real = 0;
+  [[maybe_unused]] const auto frozen = freeze_weights(m);  // evaluation does not move the weights
   while (next(b, real)) {
     carry.reset(m.backend());
     act_step_result r;

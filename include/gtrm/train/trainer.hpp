@@ -32,6 +32,7 @@
 #include "../io/safetensors.hpp"
 #include "../io/state_dict.hpp"
 #include "../model/act.hpp"
+#include "../model/frozen_weights.hpp"
 #include "../ops/elementwise.hpp"
 #include "adam_atan2.hpp"
 #include "adamw.hpp"
@@ -112,7 +113,13 @@ class trainer {
     act_options opt{.training = true, .exploration_prob = cfg_.halt_exploration_prob, .loss = cfg_.loss,
                     .loss_scale = 1.0 / static_cast<double>(cfg_.global_batch_size), .backward = true,
                     .row_offset = comm_.rank() * local_, .global_rows = cfg_.global_batch_size};
-    const act_step_result r = act_step(m_, ws_, carry_, batch, sc_, opt, rng_, extra_.get());
+    act_step_result r;
+    {
+      // The weights hold still until the optimizer step below: a backend that converts them for its products
+      // (cpu_bf16) converts each once per step instead of once per call.
+      [[maybe_unused]] const auto frozen = freeze_weights(m_, frozen_use::step);
+      r = act_step(m_, ws_, carry_, batch, sc_, opt, rng_, extra_.get());
+    }
     train_step_result out{r.loss, r.metrics, lr_at(cfg_.lr), lr_at(cfg_.puzzle_emb_lr)};
     if (comm_.size() > 1) {
       reduce_step_metrics(out);

@@ -8,6 +8,10 @@
 // Coarse-grained threading: parallel_chunks runs one share of a batch per thread in a single parallel region, and
 // the ops called inside it run single-threaded (parallel_for is serial inside a region, and so are the products),
 // so a model can pay one region per network application instead of one per op (model/schedule.hpp).
+// Frozen weights (oneDNN builds): under a frozen_weights guard made for inference (model/frozen_weights.hpp: eval,
+// solve), products whose B operand is one of the model's weights run on oneDNN's f32 matmul with that weight packed
+// once (backend/cpu/onednn.hpp): 3-4.7x OpenBLAS at batch 1, which packs it again every call. Training's per-step
+// guard leaves fp32 products on OpenBLAS (oneDNN allocates inside each call; a training step allocates nothing).
 // Threads on a shared machine (wait policy, thread cap): threads.hpp.
 #pragma once
 #include <Eigen/Core>
@@ -25,6 +29,10 @@
 #include "../../concepts.hpp"
 #include "../../core/types.hpp"
 
+#if defined(GTRM_CPU_ONEDNN)
+#include "onednn.hpp"
+#endif
+
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
@@ -33,6 +41,9 @@ namespace gtrm {
 
 struct cpu {
   static constexpr const char* name = "cpu";
+#if defined(GTRM_CPU_ONEDNN)
+  using frozen_weights = onednn::frozen_weights;
+#endif
 
   // 0 keeps the OpenMP default (OMP_NUM_THREADS or all cores).
   static void set_threads(int n) {
@@ -52,11 +63,15 @@ struct cpu {
   static std::string gemm_library() {
 #if defined(GTRM_CPU_OPENBLAS)
     const int p = openblas_get_parallel();
-    return std::string(openblas_get_config()) + (p == 2 ? " (OpenMP)" : p == 1 ? " (pthreads)" : " (serial)");
+    std::string lib = std::string(openblas_get_config()) + (p == 2 ? " (OpenMP)" : p == 1 ? " (pthreads)" : " (serial)");
 #else
-    return "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
-           std::to_string(EIGEN_MINOR_VERSION);
+    std::string lib = "Eigen " + std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
+                      std::to_string(EIGEN_MINOR_VERSION);
 #endif
+#if defined(GTRM_CPU_ONEDNN)
+    lib += "; frozen weights (eval, solve): " + onednn::version() + " f32 matmul, prepacked";
+#endif
+    return lib;
   }
   static int threads() {
 #if defined(_OPENMP)
@@ -107,6 +122,10 @@ struct cpu {
   template <class T>
   void gemm(trans ta, trans tb, index_t m, index_t n, index_t k, T alpha, const T* a, index_t lda,
             const T* b, index_t ldb, T beta, T* c, index_t ldc) const {
+#if defined(GTRM_CPU_ONEDNN)
+    if constexpr (std::is_same_v<T, float>)
+      if (m > 0 && n > 0 && k > 0 && onednn::f32_gemm_frozen(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)) return;
+#endif
 #if defined(GTRM_CPU_OPENBLAS)
     if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
       if (m > 0 && n > 0 && k > 0 && blas_here() && fits_int(m, n, k, lda, ldb, ldc)) {

@@ -30,7 +30,7 @@ struct cpu_bf16_emulated : cpu {
 
   // Does nothing here (the emulation converts every call); the oneDNN body packs weights under it.
   struct frozen_weights {
-    frozen_weights(const float*, std::size_t) {}
+    frozen_weights(const float*, std::size_t, bool = true) {}
   };
   static std::string gemm_library() { return "bf16 emulation (bf16-rounded operands) on " + cpu::gemm_library(); }
 

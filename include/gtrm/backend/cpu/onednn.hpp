@@ -1,23 +1,32 @@
-// oneDNN's bf16 matmul for gtrm::cpu_bf16 (backend/cpu/cpu_bf16.hpp), compiled where gtrm was configured with oneDNN
-// (GTRM_CPU_ONEDNN, CMake option GTRM_ONEDNN).
+// oneDNN's matmul for gtrm's CPU backends, compiled where gtrm was configured with oneDNN (GTRM_CPU_ONEDNN, CMake
+// option GTRM_ONEDNN):
 //
-//   bf16_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+//   bf16_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)         every product of gtrm::cpu_bf16
 //     C (m x n, f32, ld ldc) = alpha * bf16(op(A)) (m x k) * bf16(op(B)) (k x n) + beta * C, f32 accumulation
+//   f32_gemm_frozen(same arguments)                                          gtrm::cpu's products with frozen weights
+//     C = alpha * op(A) * op(B) + beta * C in f32, where B is a frozen weight of a guard that asked for it; returns
+//     false (nothing computed: the caller uses its BLAS) otherwise. At batch 1 (97 rows) this is 3-4.7x OpenBLAS,
+//     which packs the weight again on every call (benchmarks/bench_prepack.cpp).
 //
 // Why oneDNN: it dispatches at run time to AMX tiles, AVX512-BF16 dot products or its own AVX-512/AVX2 fallback, so
 // the same binary is fast on a bf16 CPU and still correct on any other. Every product of two bf16 values is exact in
 // f32, so the result differs from the emulation's (cpu_bf16 without oneDNN) only by summation order.
 //
-// Operands are converted to bf16 in their stored layout (contiguous copies); a transpose is a memory descriptor with
-// swapped strides, never a copy. alpha is the primitive's output scale, beta a sum post-op.
+// bf16 operands are converted in their stored layout (contiguous copies); f32 operands are read where they are. A
+// transpose is a memory descriptor with swapped strides, never a copy. alpha is the primitive's output scale, beta a sum post-op.
 // Primitive creation costs milliseconds, so primitives live in a per-thread cache keyed by (m, n, k, ta, tb, ldc,
 // alpha, beta): created in the first step, reused after; with their memory objects and a user scratchpad, so a
 // warm call allocates nothing of gtrm's. Per thread because ops call gemm inside parallel_for bodies.
 //
-// Frozen weights (inference): while a frozen_weights guard names the model's flat parameter buffer, a B operand inside
-// it is taken as a weight that cannot change: converted and reordered once into the layout the primitive prefers
-// (weights format_tag::any) and reused by every later call. The guard's end (or a new guard) drops those copies, so
-// training, whose weights change every step, never sees a stale one: it does not set a guard.
+// Frozen weights: while a frozen_weights guard names the model's flat parameter buffer, a B operand inside it is taken
+// as a weight that cannot change: converted and reordered once into the layout the primitive prefers (weights
+// format_tag::any) and reused by every later call under that guard. Inference holds one guard for a whole solve or
+// evaluation; training holds one per step, around the forward and backward, and ends it before the optimizer moves
+// the weights. A new guard marks every packed copy stale: the next use converts the weight again into the same
+// memory, so after the first step a training step allocates nothing of gtrm's here and converts each weight once per
+// layout and thread instead of once per call (21 network applications per step). Only a guard made with
+// fp32_products = true (inference) also routes gtrm::cpu's fp32 products through f32_gemm_frozen: oneDNN 2.6 allocates
+// inside every execute (its execution context), and fp32 training keeps its no-allocation step on OpenBLAS.
 #pragma once
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -72,6 +81,7 @@ struct frozen_range {
   const float* begin = nullptr;
   const float* end = nullptr;
   std::uint64_t generation = 0;
+  bool fp32_products = false;  // gtrm::cpu's fp32 products with these weights go through f32_gemm_frozen too
 };
 inline frozen_range& frozen() {
   static frozen_range r;
@@ -97,6 +107,7 @@ struct key {
   index_t m, n, k, ldc, ldb_packed;  // ldb_packed: a frozen weight's ldb (its packed copy is read with it), else 0
   int ta, tb, packed;
   float alpha, beta;
+  index_t lda_f32 = 0;  // f32 matmuls (A read in place, with its leading dimension); 0: bf16
   bool operator==(const key&) const = default;
 };
 struct key_hash {
@@ -107,22 +118,27 @@ struct key_hash {
     std::memcpy(&fa, &q.alpha, 4);
     std::memcpy(&fb, &q.beta, 4);
     for (std::uint64_t v : {std::uint64_t(q.m), std::uint64_t(q.n), std::uint64_t(q.k), std::uint64_t(q.ldc), std::uint64_t(q.ldb_packed),
-                            std::uint64_t(q.ta * 4 + q.tb * 2 + q.packed), std::uint64_t(fa), std::uint64_t(fb)})
+                            std::uint64_t(q.ta * 4 + q.tb * 2 + q.packed), std::uint64_t(fa), std::uint64_t(fb),
+                            std::uint64_t(q.lda_f32)})
       mix(v);
     return h;
   }
 };
 
-// One cached matmul (or, where this oneDNN has no bf16 matmul for the CPU, e.g. 2.6 without AVX-512, its absence:
-// supported = false, and the caller emulates): the primitive, memory objects whose data handles are set per call, and its scratchpad.
+// One cached matmul (or, where this oneDNN has no such matmul for the CPU, e.g. bf16 in 2.6 without AVX-512, its
+// absence: supported = false, and the caller emulates or uses its BLAS): the primitive, memory objects whose data handles are set per call, and its scratchpad.
 struct entry {
   bool supported = false;
   dnnl::matmul prim;
   dnnl::memory::desc weights_desc;  // the layout it wants its weights in (packed when key.packed)
   dnnl::memory src, weights, dst, scratch;
   std::vector<std::uint8_t> scratch_bytes;
-  std::unordered_map<const float*, dnnl::memory> packed;  // frozen weights in weights_desc, by source address
-  std::uint64_t packed_generation = 0;
+  struct packed_weight {
+    dnnl::memory mem;             // in weights_desc, allocated on first use
+    std::uint64_t generation = 0; // the guard it was converted under: another guard's calls convert it again
+  };
+  std::unordered_map<const float*, packed_weight> packed;  // frozen weights, by source address
+  dnnl::reorder pack;  // plain weights (a bf16 copy, or f32 in place) -> weights_desc, created on the first packing
 };
 
 using md = dnnl::memory::desc;
@@ -131,9 +147,13 @@ using dt = dnnl::memory::data_type;
 
 inline std::unique_ptr<entry> make_entry(const key& q) {
   const auto& eng = engine();
-  const md src_md({q.m, q.k}, dt::bf16, q.ta ? dims{1, q.m} : dims{q.k, 1});
-  const md wei_plain({q.k, q.n}, dt::bf16, q.tb ? dims{1, q.k} : dims{q.n, 1});
-  const md wei_md = q.packed ? md({q.k, q.n}, dt::bf16, dnnl::memory::format_tag::any) : wei_plain;
+  // bf16: contiguous copies of A and B as stored; f32: A and B where they are, with their leading dimensions
+  const bool f32 = q.lda_f32 > 0;
+  const dt in = f32 ? dt::f32 : dt::bf16;
+  const index_t lda = f32 ? q.lda_f32 : (q.ta ? q.m : q.k), ldb = f32 ? q.ldb_packed : (q.tb ? q.k : q.n);
+  const md src_md({q.m, q.k}, in, q.ta ? dims{1, lda} : dims{lda, 1});
+  const md wei_plain({q.k, q.n}, in, q.tb ? dims{1, ldb} : dims{ldb, 1});
+  const md wei_md = q.packed ? md({q.k, q.n}, in, dnnl::memory::format_tag::any) : wei_plain;
   const md dst_md({q.m, q.n}, dt::f32, dims{q.ldc, 1});
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -181,24 +201,81 @@ inline void execute(thread_state& s, entry& e, const dnnl::memory& weights) {
   s.stream.wait();
 }
 
+inline bool is_frozen(const float* b) {
+  const auto& fr = frozen();
+  const auto at = reinterpret_cast<std::uintptr_t>(b);
+  return at >= reinterpret_cast<std::uintptr_t>(fr.begin) && at < reinterpret_cast<std::uintptr_t>(fr.end);
+}
+
+// This thread's cached matmul for q, created on first use.
+inline entry& entry_for(thread_state& s, const key& q) {
+  auto it = s.cache.find(q);
+  if (it == s.cache.end()) {
+    it = s.cache.emplace(q, make_entry(q)).first;
+    const char* impl = nullptr;
+    if (it->second->supported)
+      dnnl_primitive_desc_query(it->second->prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
+    s.last_impl = impl ? impl : "none (no such matmul on this CPU)";
+  }
+  return *it->second;
+}
+
+// The frozen weight b (stored as br rows of bc values, ldb apart) in e's packed layout: converted (bf16) and reordered
+// on its first use under the current guard, into memory allocated on its first use ever.
+inline const dnnl::memory& packed_weight(thread_state& s, entry& e, const float* b, index_t br, index_t bc, index_t ldb,
+                                         bool bf16) {
+  const auto& fr = frozen();
+  entry::packed_weight& w = e.packed[b];
+  if (w.generation != fr.generation) {
+    if (!w.mem) w.mem = dnnl::memory(e.weights_desc, engine());
+    if (bf16) {
+      if (s.b16.size() < static_cast<std::size_t>(br * bc)) s.b16.resize(static_cast<std::size_t>(br * bc));
+      to_bf16(b, br, bc, ldb, s.b16.data());
+      e.weights.set_data_handle(s.b16.data());
+    } else {
+      e.weights.set_data_handle(const_cast<float*>(b));  // read only: the reorder's source
+    }
+    if (!e.pack) e.pack = dnnl::reorder(e.weights, w.mem);
+    e.pack.execute(s.stream, e.weights, w.mem);
+    s.stream.wait();
+    w.generation = fr.generation;
+  }
+  return w.mem;
+}
+
 }  // namespace detail
 
-// RAII: while alive, B operands inside [params, params + n) are frozen weights (see the header comment).
+// RAII: while alive, B operands inside [params, params + n) are frozen weights (see the header comment); with
+// fp32_products, gtrm::cpu's fp32 products with them too (inference). A guard inside another over the same range and
+// with the same fp32_products changes nothing; otherwise it holds until its end, which restores the outer guard (whose
+// copies are then converted again: they may have been packed from other weights at that address).
 class frozen_weights {
  public:
-  frozen_weights(const float* params, std::size_t n) {
+  frozen_weights(const float* params, std::size_t n, bool fp32_products = true) : outer_(detail::frozen()) {
     auto& f = detail::frozen();
+    if (f.begin == params && f.end == params + n && f.fp32_products == fp32_products) {
+      nested_ = true;
+      return;
+    }
     f.begin = params;
     f.end = params + n;
+    f.fp32_products = fp32_products;
     ++f.generation;
   }
   ~frozen_weights() {
+    if (nested_) return;
     auto& f = detail::frozen();
-    f.begin = f.end = nullptr;
+    f.begin = outer_.begin;
+    f.end = outer_.end;
+    f.fp32_products = outer_.fp32_products;
     ++f.generation;
   }
   frozen_weights(const frozen_weights&) = delete;
   frozen_weights& operator=(const frozen_weights&) = delete;
+
+ private:
+  detail::frozen_range outer_;
+  bool nested_ = false;
 };
 
 // The implementation oneDNN chose for the latest primitive this thread created ("brg:avx512_core_bf16", ...).
@@ -208,19 +285,9 @@ inline const std::string& last_implementation() { return detail::state().last_im
 inline bool bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float alpha, const float* a, index_t lda,
                       const float* b, index_t ldb, float beta, float* c, index_t ldc) {
   auto& s = detail::state();
-  const auto& fr = detail::frozen();
-  const auto at = reinterpret_cast<std::uintptr_t>(b);
-  const bool packed = at >= reinterpret_cast<std::uintptr_t>(fr.begin) && at < reinterpret_cast<std::uintptr_t>(fr.end);
+  const bool packed = detail::is_frozen(b);
   const detail::key q{m, n, k, ldc, packed ? ldb : 0, ta == trans::yes, tb == trans::yes, packed, alpha, beta};
-  auto it = s.cache.find(q);
-  if (it == s.cache.end()) {
-    it = s.cache.emplace(q, detail::make_entry(q)).first;
-    const char* impl = nullptr;
-    if (it->second->supported)
-      dnnl_primitive_desc_query(it->second->prim.get_primitive_desc(), dnnl_query_impl_info_str, 0, &impl);
-    s.last_impl = impl ? impl : "none (no bf16 matmul on this CPU: emulated)";
-  }
-  detail::entry& e = *it->second;
+  detail::entry& e = detail::entry_for(s, q);
   if (!e.supported) return false;
   // A as stored: (m, k) or, transposed, (k, m); likewise B
   const index_t ar = ta == trans::no ? m : k, ac = ta == trans::no ? k : m;
@@ -229,28 +296,30 @@ inline bool bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float
   detail::to_bf16(a, ar, ac, lda, s.a16.data());
   e.src.set_data_handle(s.a16.data());
   e.dst.set_data_handle(c);
-  if (!packed) {
-    if (s.b16.size() < static_cast<std::size_t>(br * bc)) s.b16.resize(static_cast<std::size_t>(br * bc));
-    detail::to_bf16(b, br, bc, ldb, s.b16.data());
-    e.weights.set_data_handle(s.b16.data());
-    detail::execute(s, e, e.weights);
+  if (packed) {
+    detail::execute(s, e, detail::packed_weight(s, e, b, br, bc, ldb, true));
     return true;
   }
-  if (e.packed_generation != fr.generation) {
-    e.packed.clear();
-    e.packed_generation = fr.generation;
-  }
-  auto w = e.packed.find(b);
-  if (w == e.packed.end()) {  // first use of this weight under this guard: convert, reorder into the packed layout
-    std::vector<std::uint16_t> plain(static_cast<std::size_t>(br * bc));
-    detail::to_bf16(b, br, bc, ldb, plain.data());
-    e.weights.set_data_handle(plain.data());
-    dnnl::memory dst(e.weights_desc, detail::engine());
-    dnnl::reorder(e.weights, dst).execute(s.stream, e.weights, dst);
-    s.stream.wait();
-    w = e.packed.emplace(b, dst).first;
-  }
-  detail::execute(s, e, w->second);
+  if (s.b16.size() < static_cast<std::size_t>(br * bc)) s.b16.resize(static_cast<std::size_t>(br * bc));
+  detail::to_bf16(b, br, bc, ldb, s.b16.data());
+  e.weights.set_data_handle(s.b16.data());
+  detail::execute(s, e, e.weights);
+  return true;
+}
+
+// false where B is not a frozen weight of a guard made with fp32_products, or oneDNN has no f32 matmul here (nothing
+// computed: the caller uses its BLAS).
+inline bool f32_gemm_frozen(trans ta, trans tb, index_t m, index_t n, index_t k, float alpha, const float* a, index_t lda,
+                            const float* b, index_t ldb, float beta, float* c, index_t ldc) {
+  if (!detail::frozen().fp32_products || !detail::is_frozen(b)) return false;
+  auto& s = detail::state();
+  const detail::key q{m, n, k, ldc, ldb, ta == trans::yes, tb == trans::yes, 1, alpha, beta, lda};
+  detail::entry& e = detail::entry_for(s, q);
+  if (!e.supported) return false;
+  const index_t br = tb == trans::no ? k : n, bc = tb == trans::no ? n : k;
+  e.src.set_data_handle(const_cast<float*>(a));  // read only
+  e.dst.set_data_handle(c);
+  detail::execute(s, e, detail::packed_weight(s, e, b, br, bc, ldb, false));
   return true;
 }
 
