@@ -138,6 +138,7 @@ struct entry {
     std::uint64_t generation = 0; // the guard it was converted under: another guard's calls convert it again
   };
   std::unordered_map<const float*, packed_weight> packed;  // frozen weights, by source address
+  std::uint64_t pruned_generation = 0;  // the guard under which copies outside its range were last dropped
   dnnl::reorder pack;  // plain weights (a bf16 copy, or f32 in place) -> weights_desc, created on the first packing
 };
 
@@ -225,6 +226,12 @@ inline entry& entry_for(thread_state& s, const key& q) {
 inline const dnnl::memory& packed_weight(thread_state& s, entry& e, const float* b, index_t br, index_t bc, index_t ldb,
                                          bool bf16) {
   const auto& fr = frozen();
+  // Once per guard, the copies of weights outside its range (another model's, e.g. an evaluation copy) are dropped,
+  // so the memory held does not grow with every model ever frozen; the training model's stay for its next step.
+  if (e.pruned_generation != fr.generation) {
+    std::erase_if(e.packed, [](const auto& kv) { return !is_frozen(kv.first); });
+    e.pruned_generation = fr.generation;
+  }
   entry::packed_weight& w = e.packed[b];
   if (w.generation != fr.generation) {
     if (!w.mem) w.mem = dnnl::memory(e.weights_desc, engine());
