@@ -2,8 +2,11 @@
 // (cpu_bf16_emulated). Both multiply the same bf16-rounded operands, each product exact in fp32, so they may differ
 // by fp32 summation order only: |Δc_ij| ≤ 2·k·2⁻²⁴·Σ_p |alpha·a_ip·b_pj| + 2⁻²⁴·|beta·c_ij| (+1e-30) is the bound asserted,
 // element by element, over every (trans A, trans B), alpha/beta and leading-dimension case below. Then the frozen
-// (prepacked) weights: the same figures as unfrozen, and no stale weight once the guard ends and the weights change.
+// (prepacked) weights: the same figures as unfrozen, no stale weight once the guard ends and the weights change,
+// nested guards, and the trainer's one guard per step (made and ended around each step's forward and backward).
 #include <doctest/doctest.h>
+
+#include "gemm_bound_check.hpp"
 
 #include <gtrm/cpu.hpp>
 #include <gtrm/train/trainer.hpp>
@@ -16,56 +19,21 @@
 
 using namespace gtrm;
 
+using testing::gemm_case;
+using testing::random_vector;
+
 namespace {
-
-struct gemm_case {
-  trans ta, tb;
-  index_t m, n, k, pad;  // pad: extra columns in every leading dimension
-  float alpha, beta;
-};
-
-std::vector<float> random_vector(std::size_t n, std::mt19937& rng) {
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
 
 // Runs one case on both bodies, checks the bound; returns the worst |Δ| / bound.
 double check_case(const gemm_case& g, std::mt19937& rng) {
-  const index_t ar = g.ta == trans::no ? g.m : g.k, ac = g.ta == trans::no ? g.k : g.m;
-  const index_t br = g.tb == trans::no ? g.k : g.n, bc = g.tb == trans::no ? g.n : g.k;
-  const index_t lda = ac + g.pad, ldb = bc + g.pad, ldc = g.n + g.pad;
-  const auto a = random_vector(static_cast<std::size_t>(ar * lda), rng);
-  const auto b = random_vector(static_cast<std::size_t>(br * ldb), rng);
-  const auto c0 = random_vector(static_cast<std::size_t>(g.m * ldc), rng);
+  const testing::gemm_operands o(g);
+  const auto a = random_vector(static_cast<std::size_t>(o.ar * o.lda), rng);
+  const auto b = random_vector(static_cast<std::size_t>(o.br * o.ldb), rng);
+  const auto c0 = random_vector(static_cast<std::size_t>(g.m * o.ldc), rng);
   auto c_fast = c0, c_emul = c0;
-  cpu_bf16{}.gemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, a.data(), lda, b.data(), ldb, g.beta, c_fast.data(), ldc);
-  cpu_bf16_emulated{}.gemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, a.data(), lda, b.data(), ldb, g.beta, c_emul.data(), ldc);
-  const double eps = std::ldexp(1.0, -24);
-  double worst = 0;
-  for (index_t i = 0; i < g.m; ++i)
-    for (index_t j = 0; j < ldc; ++j) {
-      const std::size_t at = static_cast<std::size_t>(i * ldc + j);
-      if (j >= g.n) {  // padding is never written
-        REQUIRE(c_fast[at] == c0[at]);
-        continue;
-      }
-      double mag = 0;
-      for (index_t p = 0; p < g.k; ++p) {
-        const float x = g.ta == trans::no ? a[static_cast<std::size_t>(i * lda + p)] : a[static_cast<std::size_t>(p * lda + i)];
-        const float y = g.tb == trans::no ? b[static_cast<std::size_t>(p * ldb + j)] : b[static_cast<std::size_t>(j * ldb + p)];
-        mag += std::abs(static_cast<double>(g.alpha) * round_to_bf16(x) * round_to_bf16(y));
-      }
-      const double bound = 2.0 * static_cast<double>(g.k) * eps * mag + eps * std::abs(g.beta * c0[at]) + 1e-30;
-      const double d = std::abs(static_cast<double>(c_fast[at]) - c_emul[at]);
-      worst = std::max(worst, d / bound);
-      if (d > bound) {
-        INFO("i " << i << " j " << j << " fast " << c_fast[at] << " emulated " << c_emul[at] << " bound " << bound);
-        REQUIRE(d <= bound);
-      }
-    }
-  return worst;
+  cpu_bf16{}.gemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, a.data(), o.lda, b.data(), o.ldb, g.beta, c_fast.data(), o.ldc);
+  cpu_bf16_emulated{}.gemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, a.data(), o.lda, b.data(), o.ldb, g.beta, c_emul.data(), o.ldc);
+  return testing::check_summation_order(g, o, a.data(), b.data(), c0, c_fast, c_emul, [](float x) { return round_to_bf16(x); });
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // and leave a step guard's products (training), and operands outside the range, on OpenBLAS bit for bit.
 #include <doctest/doctest.h>
 
+#include "gemm_bound_check.hpp"
+
 #include <gtrm/cpu.hpp>
 #include <gtrm/model/frozen_weights.hpp>
 
@@ -16,30 +18,17 @@
 
 using namespace gtrm;
 
+using testing::gemm_case;
+using testing::random_vector;
+
 namespace {
 
-struct gemm_case {
-  trans ta, tb;
-  index_t m, n, k, pad;  // pad: extra columns in every leading dimension
-  float alpha, beta;
-};
-
-std::vector<float> random_vector(std::size_t n, std::mt19937& rng) {
-  std::normal_distribution<float> d(0.f, 1.f);
-  std::vector<float> v(n);
-  for (auto& x : v) x = d(rng);
-  return v;
-}
-
 // The weights in a flat "parameter buffer" at an offset, as a model holds them.
-struct operands {
-  index_t ar, ac, br, bc, lda, ldb, ldc;
+struct operands : testing::gemm_operands {
   std::vector<float> a, params, c0;
   static constexpr index_t offset = 24;
   operands(const gemm_case& g, std::mt19937& rng)
-      : ar(g.ta == trans::no ? g.m : g.k), ac(g.ta == trans::no ? g.k : g.m), br(g.tb == trans::no ? g.k : g.n),
-        bc(g.tb == trans::no ? g.n : g.k), lda(ac + g.pad), ldb(bc + g.pad), ldc(g.n + g.pad),
-        a(random_vector(static_cast<std::size_t>(ar * lda), rng)),
+      : gemm_operands(g), a(random_vector(static_cast<std::size_t>(ar * lda), rng)),
         params(random_vector(static_cast<std::size_t>(offset + br * ldb + 8), rng)),
         c0(random_vector(static_cast<std::size_t>(g.m * ldc), rng)) {}
   const float* b() const { return params.data() + offset; }
@@ -48,33 +37,8 @@ struct operands {
     cpu{}.gemm(g.ta, g.tb, g.m, g.n, g.k, g.alpha, a.data(), lda, b(), ldb, g.beta, c.data(), ldc);
     return c;
   }
-  // Checks `got` against `want` (both computed from these operands) within the summation-order bound; returns the
-  // worst |Δ| / bound. Padding columns must be untouched.
   double check(const gemm_case& g, const std::vector<float>& got, const std::vector<float>& want) const {
-    const double eps = std::ldexp(1.0, -24);
-    double worst = 0;
-    for (index_t i = 0; i < g.m; ++i)
-      for (index_t j = 0; j < ldc; ++j) {
-        const std::size_t at = static_cast<std::size_t>(i * ldc + j);
-        if (j >= g.n) {
-          REQUIRE(got[at] == c0[at]);
-          continue;
-        }
-        double mag = 0;
-        for (index_t p = 0; p < g.k; ++p) {
-          const float x = g.ta == trans::no ? a[static_cast<std::size_t>(i * lda + p)] : a[static_cast<std::size_t>(p * lda + i)];
-          const float y = g.tb == trans::no ? b()[p * ldb + j] : b()[j * ldb + p];
-          mag += std::abs(static_cast<double>(g.alpha) * x * y);
-        }
-        const double bound = 2.0 * static_cast<double>(g.k) * eps * mag + eps * std::abs(g.beta * c0[at]) + 1e-30;
-        const double d = std::abs(static_cast<double>(got[at]) - want[at]);
-        worst = std::max(worst, d / bound);
-        if (d > bound) {
-          INFO("i " << i << " j " << j << " frozen " << got[at] << " BLAS " << want[at] << " bound " << bound);
-          REQUIRE(d <= bound);
-        }
-      }
-    return worst;
+    return testing::check_summation_order(g, *this, a.data(), b(), c0, got, want, [](float x) { return x; });
   }
 };
 
