@@ -1,21 +1,18 @@
-// Batch-1 products of the paper's Sudoku models (97 rows = 16 puzzle slots + 81 cells, hidden 512): is it worth packing
-// the weights once? (issue #17 item 2). OpenBLAS re-packs its B operand on every call; oneDNN's matmul with weights
-// in format_tag::any, reordered once, does not. Times, per shape:
-//   openblas_f32        cblas_sgemm (cpu::gemm), y = x W^T
-//   onednn_f32_packed   oneDNN f32 matmul, weights prepacked once
+// Batch-1 products of the paper's Sudoku models (97 rows = 16 puzzle slots + 81 cells, hidden 512): what packing the
+// weights once is worth (issue #17 item 2). OpenBLAS re-packs its B operand on every call; under a frozen-weights guard
+// gtrm packs each weight once into oneDNN's layout (backend/cpu/onednn.hpp). Times y = x W^T, per shape:
+//   openblas_f32        gtrm::cpu::gemm without a guard (OpenBLAS)
+//   cpu_f32_frozen      gtrm::cpu::gemm under cpu::frozen_weights (oneDNN f32 matmul, the weight packed once;
+//                       what `gtrm eval` and `gtrm solve` run; oneDNN builds only)
 //   cpu_bf16            gtrm::cpu_bf16::gemm (oneDNN bf16; converts both operands every call)
 //   cpu_bf16_frozen     the same under cpu_bf16::frozen_weights (the weight converted and packed once)
-// Run: bench_prepack --benchmark_min_time=0.2 (one thread: OMP_NUM_THREADS=1). A measurement program, so it uses
-// oneDNN's API directly.
+// Run: bench_prepack --benchmark_min_time=0.2 (one thread: OMP_NUM_THREADS=1).
 #include <benchmark/benchmark.h>
 
 #include <gtrm/cpu.hpp>
 
-#if defined(GTRM_CPU_ONEDNN)
-#include <oneapi/dnnl/dnnl.hpp>
-#endif
-
 #include <random>
+#include <utility>
 #include <vector>
 
 using namespace gtrm;
@@ -38,60 +35,38 @@ void set_flops(benchmark::State& st, index_t k, index_t n) {
   st.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * k * n, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
-void openblas_f32(benchmark::State& st) {
+// y = x W^T on backend Be, with the weights under a frozen-weights guard when Frozen.
+template <class Be, bool Frozen>
+void product(benchmark::State& st) {
   const index_t k = st.range(0), n = st.range(1);
   operands o(k, n);
-  const cpu be;
-  for (auto _ : st) be.gemm(trans::no, trans::yes, rows, n, k, 1.f, o.x.data(), k, o.w.data(), k, 0.f, o.y.data(), n);
-  set_flops(st, k, n);
-}
-
-void cpu_bf16_plain(benchmark::State& st) {
-  const index_t k = st.range(0), n = st.range(1);
-  operands o(k, n);
-  const cpu_bf16 be;
-  for (auto _ : st) be.gemm(trans::no, trans::yes, rows, n, k, 1.f, o.x.data(), k, o.w.data(), k, 0.f, o.y.data(), n);
-  set_flops(st, k, n);
-}
-
-void cpu_bf16_frozen(benchmark::State& st) {
-  const index_t k = st.range(0), n = st.range(1);
-  operands o(k, n);
-  const cpu_bf16 be;
-  cpu_bf16::frozen_weights guard(o.w.data(), o.w.size());
-  for (auto _ : st) be.gemm(trans::no, trans::yes, rows, n, k, 1.f, o.x.data(), k, o.w.data(), k, 0.f, o.y.data(), n);
-  set_flops(st, k, n);
-}
-
-#if defined(GTRM_CPU_ONEDNN)
-void onednn_f32_packed(benchmark::State& st) {
-  const index_t k = st.range(0), n = st.range(1);
-  operands o(k, n);
-  using md = dnnl::memory::desc;
-  using dt = dnnl::memory::data_type;
-  dnnl::engine eng(dnnl::engine::kind::cpu, 0);
-  dnnl::stream s(eng);
-  const md src({rows, k}, dt::f32, dnnl::memory::dims{k, 1});
-  const md wei_plain({k, n}, dt::f32, dnnl::memory::dims{1, k});  // W (n, k) row-major = (k, n) transposed
-  const md dst({rows, n}, dt::f32, dnnl::memory::dims{n, 1});
-  const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, md({k, n}, dt::f32, dnnl::memory::format_tag::any), dst), eng);
-  dnnl::memory w_plain(wei_plain, eng, o.w.data()), w_packed(pd.weights_desc(), eng);
-  dnnl::reorder(w_plain, w_packed).execute(s, w_plain, w_packed);
-  dnnl::memory x(src, eng, o.x.data()), y(dst, eng, o.y.data());
-  const dnnl::matmul mm(pd);
-  for (auto _ : st) {
-    mm.execute(s, {{DNNL_ARG_SRC, x}, {DNNL_ARG_WEIGHTS, w_packed}, {DNNL_ARG_DST, y}});
-    s.wait();
+  const Be be;
+  auto run = [&] {
+    for (auto _ : st) be.gemm(trans::no, trans::yes, rows, n, k, 1.f, o.x.data(), k, o.w.data(), k, 0.f, o.y.data(), n);
+  };
+  if constexpr (Frozen) {
+    const typename Be::frozen_weights guard(o.w.data(), o.w.size());
+    run();
+  } else {
+    run();
   }
   set_flops(st, k, n);
-  st.SetLabel(pd.impl_info_str());
 }
-BENCHMARK(onednn_f32_packed)->Args({512, 1536})->Args({512, 512})->Args({512, 3072})->Args({1536, 512});
-#endif
 
-BENCHMARK(openblas_f32)->Args({512, 1536})->Args({512, 512})->Args({512, 3072})->Args({1536, 512});
-BENCHMARK(cpu_bf16_plain)->Args({512, 1536})->Args({512, 512})->Args({512, 3072})->Args({1536, 512});
-BENCHMARK(cpu_bf16_frozen)->Args({512, 1536})->Args({512, 512})->Args({512, 3072})->Args({1536, 512});
+void shapes(benchmark::internal::Benchmark* b) {
+  for (const auto& [k, n] : {std::pair<int, int>{512, 1536}, {512, 512}, {512, 3072}, {1536, 512}}) b->Args({k, n});
+}
+
+void openblas_f32(benchmark::State& st) { product<cpu, false>(st); }
+void cpu_bf16_plain(benchmark::State& st) { product<cpu_bf16, false>(st); }
+void cpu_bf16_frozen(benchmark::State& st) { product<cpu_bf16, true>(st); }
+BENCHMARK(openblas_f32)->Apply(shapes);
+#if defined(GTRM_CPU_ONEDNN)
+void cpu_f32_frozen(benchmark::State& st) { product<cpu, true>(st); }
+BENCHMARK(cpu_f32_frozen)->Apply(shapes);
+#endif
+BENCHMARK(cpu_bf16_plain)->Apply(shapes);
+BENCHMARK(cpu_bf16_frozen)->Apply(shapes);
 
 }  // namespace
 

@@ -2,7 +2,7 @@
 // backend that prepares weights for its products does so once under the guard instead of on every call:
 //   cpu_bf16  converts each weight to bf16 and packs it into oneDNN's layout once (both uses)
 //   cpu       with frozen_use::inference, runs the products with weights on oneDNN's f32 matmul, packed once
-//             (3-4.7x OpenBLAS at batch 1); with frozen_use::step it stays on OpenBLAS, whose steps allocate nothing
+//             (1.3-1.6x OpenBLAS's products at batch 1, 2 threads); with frozen_use::step it stays on OpenBLAS, whose steps allocate nothing
 // Nothing on backends without such a cache (it returns a plain int then).
 //   { auto frozen = freeze_weights(m, frozen_use::inference); ...solves, evaluation... }
 // No optimizer step and no load inside a guard. The trainer holds a frozen_use::step guard per step around the

@@ -10,7 +10,7 @@
 // so a model can pay one region per network application instead of one per op (model/schedule.hpp).
 // Frozen weights (oneDNN builds): under a frozen_weights guard made for inference (model/frozen_weights.hpp: eval,
 // solve), products whose B operand is one of the model's weights run on oneDNN's f32 matmul with that weight packed
-// once (backend/cpu/onednn.hpp): 3-4.7x OpenBLAS at batch 1, which packs it again every call. Training's per-step
+// once (backend/cpu/onednn.hpp): 1.3-1.6x OpenBLAS at batch 1, which packs it again every call. Training's per-step
 // guard leaves fp32 products on OpenBLAS (oneDNN allocates inside each call; a training step allocates nothing).
 // Threads on a shared machine (wait policy, thread cap): threads.hpp.
 #pragma once

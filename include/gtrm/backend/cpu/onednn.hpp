@@ -5,7 +5,7 @@
 //     C (m x n, f32, ld ldc) = alpha * bf16(op(A)) (m x k) * bf16(op(B)) (k x n) + beta * C, f32 accumulation
 //   f32_gemm_frozen(same arguments)                                          gtrm::cpu's products with frozen weights
 //     C = alpha * op(A) * op(B) + beta * C in f32, where B is a frozen weight of a guard that asked for it; returns
-//     false (nothing computed: the caller uses its BLAS) otherwise. At batch 1 (97 rows) this is 3-4.7x OpenBLAS,
+//     false (nothing computed: the caller uses its BLAS) otherwise. At batch 1 (97 rows) this is 1.3-1.6x OpenBLAS,
 //     which packs the weight again on every call (benchmarks/bench_prepack.cpp).
 //
 // Why oneDNN: it dispatches at run time to AMX tiles, AVX512-BF16 dot products or its own AVX-512/AVX2 fallback, so
