@@ -57,8 +57,7 @@ struct cpu_bf16_emulated : cpu {
 #if defined(GTRM_CPU_ONEDNN)
 struct cpu_bf16 : cpu {
   static constexpr const char* name = "cpu-bf16";
-  using precision = gtrm::precision::bf16_mixed;
-  using frozen_weights = onednn::frozen_weights;
+  using precision = gtrm::precision::bf16_mixed;  // frozen_weights: cpu's (onednn::frozen_weights)
 
   static std::string gemm_library() { return onednn::version() + " bf16 matmul, ISA " + onednn::cpu_isa(); }
 

@@ -106,6 +106,13 @@ inline void to_bf16(const float* x, index_t rows, index_t cols, index_t ld, std:
   }
 }
 
+// to_bf16 into a grow-only scratch vector; returns the copy.
+inline std::uint16_t* to_bf16(const float* x, index_t rows, index_t cols, index_t ld, std::vector<std::uint16_t>& out) {
+  if (out.size() < static_cast<std::size_t>(rows * cols)) out.resize(static_cast<std::size_t>(rows * cols));
+  to_bf16(x, rows, cols, ld, out.data());
+  return out.data();
+}
+
 struct key {
   index_t m, n, k, ldc, ldb_packed;  // ldb_packed: a frozen weight's ldb (its packed copy is read with it), else 0
   int ta, tb, packed;
@@ -238,13 +245,9 @@ inline const dnnl::memory& packed_weight(thread_state& s, entry& e, const float*
   entry::packed_weight& w = e.packed[b];
   if (w.generation != fr.generation) {
     if (!w.mem) w.mem = dnnl::memory(e.weights_desc, engine());
-    if (bf16) {
-      if (s.b16.size() < static_cast<std::size_t>(br * bc)) s.b16.resize(static_cast<std::size_t>(br * bc));
-      to_bf16(b, br, bc, ldb, s.b16.data());
-      e.weights.set_data_handle(s.b16.data());
-    } else {
-      e.weights.set_data_handle(const_cast<float*>(b));  // read only: the reorder's source
-    }
+    // the reorder's source, read only
+    if (bf16) e.weights.set_data_handle(to_bf16(b, br, bc, ldb, s.b16));
+    else e.weights.set_data_handle(const_cast<float*>(b));
     if (!e.pack) e.pack = dnnl::reorder(e.weights, w.mem);
     e.pack.execute(s.stream, e.weights, w.mem);
     s.stream.wait();
@@ -302,17 +305,13 @@ inline bool bf16_gemm(trans ta, trans tb, index_t m, index_t n, index_t k, float
   // A as stored: (m, k) or, transposed, (k, m); likewise B
   const index_t ar = ta == trans::no ? m : k, ac = ta == trans::no ? k : m;
   const index_t br = tb == trans::no ? k : n, bc = tb == trans::no ? n : k;
-  if (s.a16.size() < static_cast<std::size_t>(ar * ac)) s.a16.resize(static_cast<std::size_t>(ar * ac));
-  detail::to_bf16(a, ar, ac, lda, s.a16.data());
-  e.src.set_data_handle(s.a16.data());
+  e.src.set_data_handle(detail::to_bf16(a, ar, ac, lda, s.a16));
   e.dst.set_data_handle(c);
   if (packed) {
     detail::execute(s, e, detail::packed_weight(s, e, b, br, bc, ldb, true));
     return true;
   }
-  if (s.b16.size() < static_cast<std::size_t>(br * bc)) s.b16.resize(static_cast<std::size_t>(br * bc));
-  detail::to_bf16(b, br, bc, ldb, s.b16.data());
-  e.weights.set_data_handle(s.b16.data());
+  e.weights.set_data_handle(detail::to_bf16(b, br, bc, ldb, s.b16));
   detail::execute(s, e, e.weights);
   return true;
 }
